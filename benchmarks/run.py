@@ -1,0 +1,379 @@
+"""Assignment benchmark: steppe and AequilibraE side by side, same machine, same run.
+
+Usage: ``python -m benchmarks.run [--networks A,B] [--repeat 3] [--quick]`` (``make bench``).
+
+For every TNTP network, every algorithm is run ``--repeat`` times with 2 threads on each side
+and the median is reported. Timed: the assignment only (steppe: the iterations inside
+``assign``, graph compilation excluded, as AequilibraE's graph preparation is; AequilibraE:
+``execute()``). steppe records the time at which each gap threshold is first reached from
+one run to the tightest gap; AequilibraE is run once per threshold, since it reports no
+per-iteration times. Writes ``benchmarks/results/assignment.json`` and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results"
+THREADS = 2
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark network and the gaps to time on it."""
+
+    name: str
+    steppe_algorithms: tuple[str, ...]
+    peer_algorithms: tuple[str, ...]
+    gaps: tuple[float, ...] = (1e-4, 1e-6)
+    peer_gaps: tuple[float, ...] = (1e-4, 1e-6)
+    max_iter: int = 2000
+    time_limit_s: float = 120.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+CASES = {
+    "SiouxFalls": Case(
+        "SiouxFalls",
+        ("msa", "fw", "cfw", "bfw", "b"),
+        ("msa", "fw", "cfw", "bfw"),
+        gaps=(1e-4, 1e-6, 1e-10),
+    ),
+    "Anaheim": Case(
+        "Anaheim", ("fw", "cfw", "bfw", "b"), ("fw", "cfw", "bfw"), gaps=(1e-4, 1e-6, 1e-10)
+    ),
+    "Chicago-Sketch": Case(
+        "Chicago-Sketch", ("cfw", "bfw", "b"), ("cfw", "bfw"), gaps=(1e-4, 1e-6, 1e-10)
+    ),
+    "Berlin-Center": Case(
+        "Berlin-Center",
+        ("bfw", "b"),
+        ("bfw",),
+        gaps=(1e-4, 1e-6, 1e-10),
+        peer_gaps=(1e-4,),
+        time_limit_s=90.0,
+    ),
+}
+
+
+def tntp_root() -> Path:
+    default = Path(__file__).resolve().parents[2] / "shared" / "tntp"
+    return Path(os.environ.get("STEPPE_TNTP_DIR", default))
+
+
+def has_bush_solver() -> bool:
+    try:
+        import steppe.assign.bush  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def beckmann(flows: np.ndarray, links, toll_factor: float, distance_factor: float) -> float:
+    t0 = links["free_flow_time"].to_numpy()
+    cap = links["capacity"].to_numpy()
+    alpha = links["alpha"].to_numpy()
+    beta = links["beta"].to_numpy()
+    fixed = toll_factor * links["toll"].to_numpy() + distance_factor * links["length"].to_numpy()
+    ratio = np.where(flows > 0, flows / cap, 0.0)
+    return float(np.sum(t0 * flows * (1 + alpha / (beta + 1) * ratio**beta) + fixed * flows))
+
+
+def time_to_gaps(convergence, gaps) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for gap in gaps:
+        hit = convergence[convergence["relative_gap"] <= gap]
+        out[f"{gap:g}"] = None if hit.empty else float(hit["seconds"].iloc[0])
+    return out
+
+
+def iterations_to_gaps(convergence, gaps) -> dict[str, int | None]:
+    out: dict[str, int | None] = {}
+    for gap in gaps:
+        hit = convergence[convergence["relative_gap"] <= gap]
+        out[f"{gap:g}"] = None if hit.empty else int(hit["iteration"].iloc[0])
+    return out
+
+
+def run_steppe(case_data, case: Case, algorithm: str, repeat: int) -> dict[str, Any]:
+    from steppe.assign import assign
+
+    weights = case_data.readme_weights
+    toll = weights.toll or 0.0
+    dist = weights.distance or 0.0
+    gaps = case.gaps if algorithm in ("b", "bfw", "cfw") else case.gaps[:1]
+    target = min(gaps)
+    runs = []
+    for _ in range(repeat):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = assign(
+                case_data.network,
+                case_data.demand,
+                algorithm=algorithm,
+                target_gap=target,
+                max_iter=case.max_iter,
+                toll_factor=toll,
+                distance_factor=dist,
+                threads=THREADS,
+                time_limit_s=case.time_limit_s,
+            )
+        runs.append(result)
+    times = [time_to_gaps(r.convergence, gaps) for r in runs]
+    median_times = {
+        g: (
+            statistics.median([t[g] for t in times])
+            if all(t[g] is not None for t in times)
+            else None
+        )
+        for g in times[0]
+    }
+    last = runs[-1]
+    return {
+        "tool": "steppe",
+        "algorithm": algorithm,
+        "seconds_to_gap": median_times,
+        "iterations_to_gap": iterations_to_gaps(last.convergence, gaps),
+        "final_gap": last.relative_gap,
+        "objective": last.objective,
+        "runs": repeat,
+        "curve": last.convergence[["iteration", "relative_gap", "seconds"]].to_dict(orient="list"),
+    }
+
+
+def run_peer(case_data, case: Case, algorithm: str, repeat: int) -> dict[str, Any]:
+    from benchmarks.peers.aequilibrae_peer import run_aequilibrae
+
+    net = case_data.network
+    links = net.links.rename(columns={"from_node_id": "from_node", "to_node_id": "to_node"})
+    zones = len(net.zones)
+    first_thru = int(net.metadata.get("first_thru_node", 1))
+    demand = case_data.demand.matrix(net.zones["zone_id"].tolist())
+    weights = case_data.readme_weights
+    toll, dist = weights.toll or 0.0, weights.distance or 0.0
+    out: dict[str, Any] = {
+        "tool": "aequilibrae",
+        "algorithm": algorithm,
+        "seconds_to_gap": {},
+        "iterations_to_gap": {},
+    }
+    gaps = case.peer_gaps if algorithm in ("bfw", "cfw") else case.peer_gaps[:1]
+    for gap in gaps:
+        runs = [
+            run_aequilibrae(
+                links,
+                demand,
+                zones=zones,
+                first_thru_node=first_thru,
+                algorithm=algorithm,
+                target_gap=gap,
+                max_iter=case.max_iter,
+                threads=THREADS,
+                toll_factor=toll,
+                distance_factor=dist,
+            )
+            for _ in range(repeat)
+        ]
+        key = f"{gap:g}"
+        ok = all(r["converged"] for r in runs)
+        out["seconds_to_gap"][key] = statistics.median(r["seconds"] for r in runs) if ok else None
+        out["iterations_to_gap"][key] = runs[-1]["iterations"] if ok else None
+        out["objective"] = beckmann(runs[-1]["flows"], net.links, toll, dist)
+        out["final_gap"] = runs[-1]["relative_gap"]
+        out["version"] = runs[-1]["version"]
+        out["curve"] = {
+            "iteration": [c[0] for c in runs[-1]["convergence"]],
+            "relative_gap": [c[1] for c in runs[-1]["convergence"]],
+            "seconds_per_iteration_mean": runs[-1]["seconds"] / max(1, runs[-1]["iterations"]),
+        }
+    return out
+
+
+def warm_start_case(case_data, repeat: int) -> dict[str, Any]:
+    """Chicago-Sketch: re-solve to 1e-10 after halving one busy link's capacity."""
+    from steppe.assign import assign
+    from steppe.model import Network
+
+    weights = case_data.readme_weights
+    opts = {
+        "algorithm": "b",
+        "target_gap": 1e-10,
+        "toll_factor": weights.toll or 0.0,
+        "distance_factor": weights.distance or 0.0,
+        "threads": THREADS,
+    }
+    base = assign(case_data.network, case_data.demand, **opts)
+    links = case_data.network.links.copy()
+    busiest = int(base.links["flow"].idxmax())
+    links.loc[busiest, "capacity"] *= 0.5
+    changed = Network(
+        case_data.network.nodes, links, case_data.network.name, case_data.network.metadata
+    )
+    cold = [assign(changed, case_data.demand, **opts).seconds for _ in range(repeat)]
+    warm = [
+        assign(changed, case_data.demand, warm_start=base, **opts).seconds for _ in range(repeat)
+    ]
+    return {
+        "changed_link_id": int(links.loc[busiest, "link_id"]),
+        "cold_seconds": statistics.median(cold),
+        "warm_seconds": statistics.median(warm),
+        "speedup": statistics.median(cold) / statistics.median(warm),
+    }
+
+
+def machine() -> dict[str, Any]:
+    import numba
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "numba": numba.__version__,
+        "threads_each": THREADS,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def ratio(peer: dict[str, Any] | None, mine: dict[str, Any], gap: str) -> str:
+    if not peer:
+        return ""
+    p, s = peer["seconds_to_gap"].get(gap), mine["seconds_to_gap"].get(gap)
+    return f"{p / s:.1f}×" if p and s else ""
+
+
+def markdown(results: dict[str, Any]) -> str:
+    rows = [
+        "| network | tool | algorithm | gap | seconds (median) | iterations | objective | peer BFW / this |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, entries in results["networks"].items():
+        peer_bfw = next(
+            (e for e in entries if e["tool"] == "aequilibrae" and e["algorithm"] == "bfw"), None
+        )
+        for e in entries:
+            for gap, sec in e["seconds_to_gap"].items():
+                it = e["iterations_to_gap"].get(gap)
+                same = next(
+                    (
+                        p
+                        for p in entries
+                        if p["tool"] == "aequilibrae" and p["algorithm"] == e["algorithm"]
+                    ),
+                    None,
+                )
+                peer = peer_bfw if e["tool"] == "steppe" else None
+                rel = ratio(peer, e, gap) if peer else ""
+                if same and e["tool"] == "steppe" and same is not peer_bfw:
+                    rel += f" (same alg. {ratio(same, e, gap)})"
+                rows.append(
+                    f"| {name} | {e['tool']} | {e['algorithm']} | {gap} | "
+                    f"{'—' if sec is None else f'{sec:.3f}'} | {it if it is not None else '—'} | "
+                    f"{e.get('objective', float('nan')):.10g} | {rel} |"
+                )
+    return "\n".join(rows)
+
+
+def plot_curves(results: dict[str, Any]) -> list[str]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    written = []
+    for name, entries in results["networks"].items():
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        for e in entries:
+            curve = e.get("curve") or {}
+            gaps = [g for g in curve.get("relative_gap", []) if g and g > 0 and np.isfinite(g)]
+            if not gaps:
+                continue
+            if "seconds" in curve:
+                xs = curve["seconds"][-len(gaps) :]
+            else:  # AequilibraE reports no per-iteration times: spread its total evenly
+                step = curve["seconds_per_iteration_mean"]
+                xs = [step * i for i in curve["iteration"]][-len(gaps) :]
+            ax.plot(xs, gaps, label=f"{e['tool']} {e['algorithm']}")
+        ax.set_yscale("log")
+        ax.set_xlabel("seconds (AequilibraE: total / iterations)")
+        ax.set_ylabel("relative gap")
+        ax.set_title(f"{name}: time to gap (2 threads each)")
+        ax.legend()
+        path = RESULTS / f"time-to-gap-{name}.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(str(path))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--networks", default=",".join(CASES))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-peer", action="store_true", help="steppe only")
+    args = parser.parse_args(argv)
+    from steppe.io.tntp import read_tntp_folder
+
+    root = tntp_root()
+    if not root.is_dir():
+        print(f"TNTP networks not found at {root}; set STEPPE_TNTP_DIR", file=sys.stderr)
+        return 2
+    bush = has_bush_solver()
+    results: dict[str, Any] = {"machine": machine(), "networks": {}}
+    warm_up = read_tntp_folder(root / "SiouxFalls")
+    run_steppe(warm_up, CASES["SiouxFalls"], "bfw", 1)  # load the numba cache outside timings
+    for name in args.networks.split(","):
+        case = CASES[name]
+        data = read_tntp_folder(root / name)
+        entries = []
+        for algorithm in case.steppe_algorithms:
+            if algorithm == "b" and not bush:
+                continue
+            print(f"[bench] {name}: steppe {algorithm}", file=sys.stderr, flush=True)
+            entries.append(run_steppe(data, case, algorithm, args.repeat))
+        if not args.no_peer:
+            for algorithm in case.peer_algorithms:
+                print(f"[bench] {name}: aequilibrae {algorithm}", file=sys.stderr, flush=True)
+                entries.append(run_peer(data, case, algorithm, args.repeat))
+        results["networks"][name] = entries
+        if name == "Chicago-Sketch" and bush:
+            print("[bench] Chicago-Sketch: warm start", file=sys.stderr, flush=True)
+            results["warm_start"] = warm_start_case(data, args.repeat)
+    RESULTS.mkdir(exist_ok=True)
+    results["plots"] = plot_curves(results)
+    (RESULTS / "assignment.json").write_text(json.dumps(results, indent=1, default=float))
+    print(markdown(results))
+    if "warm_start" in results:
+        w = results["warm_start"]
+        print(
+            f"\nwarm start (Chicago-Sketch, B to 1e-10, one link's capacity halved): "
+            f"cold {w['cold_seconds']:.3f} s, warm {w['warm_seconds']:.3f} s, {w['speedup']:.1f}× faster"
+        )
+    print(f"\nwrote {RESULTS / 'assignment.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

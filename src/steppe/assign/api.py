@@ -1,0 +1,179 @@
+"""The public entry point: ``assign(network, demand, ...) -> AssignmentResult``."""
+
+from __future__ import annotations
+
+import platform
+import time
+import warnings
+from datetime import UTC, datetime
+from typing import Any
+
+import numba
+import numpy as np
+import pandas as pd
+
+from steppe import __version__
+from steppe.assign.config import AssignmentConfig
+from steppe.assign.kernels.costs import bpr_time
+from steppe.assign.linkbased import Progress, solve_link_based
+from steppe.assign.problem import AssignmentProblem, build_problem
+from steppe.assign.result import CONVERGENCE_COLUMNS, AssignmentResult
+from steppe.errors import ConvergenceWarning
+from steppe.model.demand import Demand
+from steppe.model.network import Network
+
+
+def assign(
+    network: Network,
+    demand: Demand,
+    config: AssignmentConfig | None = None,
+    *,
+    progress: Progress | None = None,
+    warm_start: AssignmentResult | None = None,
+    **options: Any,
+) -> AssignmentResult:
+    """Solve the user-equilibrium assignment of ``demand`` on ``network``.
+
+    Parameters
+    ----------
+    network
+        The network (never modified).
+    demand
+        OD demand, one or more classes.
+    config
+        Algorithm and stopping rules; :class:`AssignmentConfig` defaults when ``None``.
+    progress
+        Called after every iteration with ``(iteration, relative_gap)``.
+    warm_start
+        An earlier result on a network with the same links and demand classes (attributes
+        and volumes may differ): the solver starts from its solution instead of from scratch.
+    **options
+        Fields of :class:`AssignmentConfig` to override, e.g. ``algorithm="fw"``,
+        ``target_gap=1e-6``.
+
+    Returns
+    -------
+    AssignmentResult
+        Link flows, convergence table, unassigned OD pairs and provenance.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When ``max_iter`` or ``time_limit_s`` stops the run above the target gap.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from steppe.model import Network, Demand
+    >>> nodes = pd.DataFrame({"node_id": [1, 2], "zone_id": [1, 2]})
+    >>> links = pd.DataFrame({"link_id": [1, 2], "from_node_id": [1, 1], "to_node_id": [2, 2],
+    ...                       "capacity": [10.0, 10.0], "free_flow_time": [1.0, 2.0]})
+    >>> net = Network.from_frames(nodes, links)
+    >>> dem = Demand.from_frame(pd.DataFrame({"origin": [1], "destination": [2], "volume": [30.0]}))
+    >>> res = assign(net, dem, algorithm="fw", target_gap=1e-8)
+    >>> bool(res.links["flow"].sum() == 30.0)
+    True
+    """
+    config = (config or AssignmentConfig()).with_options(**options)
+    problem = build_problem(network, demand, config)
+    state = None
+    if warm_start is not None and warm_start.algorithm == config.algorithm:
+        state = warm_start.solver_state
+    if config.algorithm == "b":
+        from steppe.assign.bush import solve_bush_based
+
+        outcome = solve_bush_based(problem, config, progress=progress, warm_state=state)
+    else:
+        outcome = solve_link_based(problem, config, progress=progress, warm_state=state)
+    convergence = pd.DataFrame(outcome.rows, columns=CONVERGENCE_COLUMNS)
+    if not outcome.converged:
+        last = outcome.rows[-1]
+        warnings.warn(
+            ConvergenceWarning(
+                f"{config.algorithm} stopped after {last['iteration']} iterations at relative gap "
+                f"{last['relative_gap']:.3e} (target {config.target_gap:.1e})",
+                iterations=int(str(last["iteration"])),
+                relative_gap=float(str(last["relative_gap"])),
+            ),
+            stacklevel=2,
+        )
+    return AssignmentResult(
+        links=_link_table(network, problem, outcome.class_flows, config),
+        convergence=convergence,
+        unassigned=_unassigned(problem, outcome.reached),
+        algorithm=config.algorithm,
+        converged=outcome.converged,
+        provenance=_provenance(network, demand, config),
+        solver_state=outcome.state,
+    )
+
+
+def _link_table(
+    network: Network, problem: AssignmentProblem, flows: list[np.ndarray], config: AssignmentConfig
+) -> pd.DataFrame:
+    L = problem.links
+    total = np.sum(flows, axis=0)
+    link_time = bpr_time(total, L.free_flow_time, L.capacity, L.alpha, L.beta)
+    links = network.links
+    fixed = (
+        config.toll_factor * links["toll"].to_numpy()
+        + config.distance_factor * links["length"].to_numpy()
+    )
+    table = pd.DataFrame(
+        {
+            "link_id": links["link_id"].to_numpy(),
+            "from_node_id": links["from_node_id"].to_numpy(),
+            "to_node_id": links["to_node_id"].to_numpy(),
+            "flow": total,
+            "time": link_time,
+            "cost": link_time + fixed,
+        }
+    )
+    if len(problem.classes) > 1:
+        for c, f in zip(problem.classes, flows, strict=True):
+            table[f"flow_{c.name}"] = f
+    return table
+
+
+def _unassigned(problem: AssignmentProblem, reached: list[np.ndarray]) -> pd.DataFrame:
+    parts = []
+    for c, ok in zip(problem.classes, reached, strict=True):
+        missing = ~np.asarray(ok, dtype=bool)
+        if missing.any():
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "origin": c.od_origin[missing],
+                        "destination": c.od_destination[missing],
+                        "demand_class": c.name,
+                        "volume": c.od_volume[missing],
+                    }
+                )
+            )
+    if not parts:
+        return pd.DataFrame(
+            {
+                "origin": pd.Series(dtype="int64"),
+                "destination": pd.Series(dtype="int64"),
+                "demand_class": pd.Series(dtype="string"),
+                "volume": pd.Series(dtype="float64"),
+            }
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _provenance(network: Network, demand: Demand, config: AssignmentConfig) -> dict[str, object]:
+    return {
+        "steppe_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "network": network.name,
+        "nodes": network.n_nodes,
+        "links": network.n_links,
+        "zones": len(network.zones),
+        "total_demand": demand.total(),
+        "demand_classes": list(demand.classes),
+        "config": config.as_dict(),
+        "threads": config.threads or numba.get_num_threads(),
+        "python": platform.python_version(),
+        "started": time.time(),
+    }

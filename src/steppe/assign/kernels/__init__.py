@@ -1,0 +1,1 @@
+"""Numba kernels: plain contiguous arrays in, arrays out; no DataFrames, no I/O."""

@@ -1,0 +1,132 @@
+"""Turn a network, demand and configuration into the arrays the solvers work on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from steppe.assign.config import AssignmentConfig
+from steppe.errors import InputError
+from steppe.model.demand import Demand
+from steppe.model.graph import CompiledGraph, compile_graph
+from steppe.model.network import Network
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class LinkArrays:
+    """BPR parameters per link row (float64)."""
+
+    free_flow_time: FloatArray
+    capacity: FloatArray
+    alpha: FloatArray
+    beta: FloatArray
+
+
+@dataclass(frozen=True)
+class ClassArrays:
+    """One demand class: its graph, fixed link costs and OD table in CSR form by origin.
+
+    ``od_origin`` / ``od_destination`` keep zone ids for reporting; ``od_dest`` holds node
+    positions for the kernels.
+    """
+
+    name: str
+    graph: CompiledGraph
+    fixed_cost: FloatArray
+    link_mask: BoolArray
+    origin_nodes: IntArray
+    origin_zones: IntArray
+    od_start: IntArray
+    od_dest: IntArray
+    od_volume: FloatArray
+    od_origin: IntArray
+    od_destination: IntArray
+
+    @property
+    def total_volume(self) -> float:
+        """Total demand volume of the class."""
+        return float(self.od_volume.sum())
+
+
+@dataclass(frozen=True)
+class AssignmentProblem:
+    """Everything a solver needs, as arrays."""
+
+    links: LinkArrays
+    classes: tuple[ClassArrays, ...]
+    n_links: int
+
+
+def _allowed(network: Network, demand_class: str) -> BoolArray:
+    uses = network.links["allowed_uses"]
+    if uses.isna().all():
+        return np.ones(len(uses), dtype=np.bool_)
+    allowed = uses.fillna("").map(
+        lambda text: text.strip() == "" or demand_class in {u.strip() for u in text.split(";")}
+    )
+    return allowed.to_numpy(dtype=np.bool_)
+
+
+def _od_csr(
+    rows: pd.DataFrame, graph: CompiledGraph
+) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray]:
+    rows = rows.sort_values(["origin", "destination"], kind="stable")
+    zone_position = pd.Index(graph.zone_ids)
+    origins = rows["origin"].to_numpy(np.int64)
+    dest_nodes = graph.zone_nodes[zone_position.get_indexer(rows["destination"])]
+    origin_zones, first = np.unique(origins, return_index=True)
+    od_start = np.append(first, len(rows)).astype(np.int64)
+    origin_nodes = graph.zone_nodes[zone_position.get_indexer(origin_zones)]
+    return (
+        origin_nodes.astype(np.int64),
+        origin_zones.astype(np.int64),
+        od_start,
+        dest_nodes.astype(np.int64),
+        rows["volume"].to_numpy(np.float64),
+        origins,
+        rows["destination"].to_numpy(np.int64),
+    )
+
+
+def build_problem(network: Network, demand: Demand, config: AssignmentConfig) -> AssignmentProblem:
+    """Compile the network per demand class and lay out the OD tables.
+
+    Raises
+    ------
+    steppe.errors.InputError
+        When demand names zones the network does not have.
+    """
+    zones = pd.Index(network.zones["zone_id"])
+    for column in ("origin", "destination"):
+        unknown = ~demand.table[column].isin(zones)
+        if unknown.any():
+            bad = demand.table.loc[unknown, column].unique()[:5]
+            raise InputError(
+                f"demand {column} zone(s) {', '.join(map(str, bad))} are not zones of network "
+                f"'{network.name}' ({unknown.sum()} OD row(s) affected)"
+            )
+    links = network.links
+    arrays = LinkArrays(
+        free_flow_time=links["free_flow_time"].to_numpy(np.float64),
+        capacity=links["capacity"].to_numpy(np.float64),
+        alpha=links["alpha"].to_numpy(np.float64),
+        beta=links["beta"].to_numpy(np.float64),
+    )
+    toll = links["toll"].to_numpy(np.float64)
+    length = links["length"].to_numpy(np.float64)
+    classes = []
+    for name in demand.classes:
+        mask = _allowed(network, name)
+        graph = compile_graph(network, link_mask=mask, contract=config.contract_graph)
+        weights = config.cost_of(name)
+        fixed = weights.toll_factor * toll + weights.distance_factor * length
+        csr = _od_csr(demand.of_class(name), graph)
+        classes.append(ClassArrays(name, graph, fixed, mask, *csr))
+    return AssignmentProblem(links=arrays, classes=tuple(classes), n_links=len(links))

@@ -1,0 +1,204 @@
+"""The ``steppe`` command line: a thin client of the public API."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from steppe import __version__
+from steppe.errors import ConvergenceWarning, SteppeError
+
+app = typer.Typer(
+    name="steppe",
+    help="Freight and energy corridor modelling: equilibrium assignment and scenarios.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+class Algorithm(StrEnum):
+    """Assignment algorithms offered on the command line."""
+
+    msa = "msa"
+    fw = "fw"
+    cfw = "cfw"
+    bfw = "bfw"
+    b = "b"
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn input errors into a one-paragraph message and exit status 2."""
+    try:
+        yield
+    except SteppeError as exc:
+        _fail(str(exc))
+    except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read input: {exc}")
+
+
+@contextmanager
+def _gap_progress(
+    enabled: bool, target_gap: float
+) -> Iterator[Callable[[int, float], None] | None]:
+    """Show a rich progress bar on stderr filled by log10(gap) from 1 down to the target."""
+    if not enabled:
+        yield None
+        return
+    columns = (
+        TextColumn("[bold]assign"),
+        BarColumn(),
+        TextColumn("iteration {task.fields[iteration]:>5}  gap {task.fields[gap]:.2e}"),
+        TimeElapsedColumn(),
+    )
+    span = max(-math.log10(max(target_gap, 1e-300)), 1e-9)
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("assign", total=span, iteration=0, gap=float("nan"))
+
+        def update(iteration: int, gap: float) -> None:
+            done = min(span, max(0.0, -math.log10(gap))) if gap > 0 else span
+            bar.update(task, completed=done, iteration=iteration, gap=gap)
+
+        yield update
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"steppe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Freight and energy corridor modelling."""
+
+
+@app.command()
+def assign(
+    path: Annotated[
+        Path, typer.Argument(help="TNTP folder (*_net.tntp, *_trips.tntp) or GMNS folder.")
+    ],
+    algorithm: Annotated[Algorithm, typer.Option(help="Assignment algorithm.")] = Algorithm.bfw,
+    gap: Annotated[float, typer.Option(help="Target relative gap (TSTT/SPTT − 1).")] = 1e-4,
+    max_iter: Annotated[int, typer.Option(help="Maximum iterations.")] = 1000,
+    toll_factor: Annotated[
+        float | None,
+        typer.Option(
+            help="Time units per money unit of toll [default: TNTP README value, else 0]."
+        ),
+    ] = None,
+    distance_factor: Annotated[
+        float | None,
+        typer.Option(help="Time units per length unit [default: TNTP README value, else 0]."),
+    ] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads for path building.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write link flows and costs (.csv or .parquet).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Run an equilibrium assignment on a network folder."""
+    from steppe.assign import AssignmentConfig
+    from steppe.assign import assign as run_assignment
+    from steppe.io.folders import read_case
+    from steppe.io.tables import write_table
+
+    with _user_errors():
+        network, demand, extra = read_case(path)
+        weights = extra.get("readme_weights")
+        config = AssignmentConfig(
+            algorithm=algorithm.value,
+            target_gap=gap,
+            max_iter=max_iter,
+            toll_factor=_pick(toll_factor, getattr(weights, "toll", None)),
+            distance_factor=_pick(distance_factor, getattr(weights, "distance", None)),
+            threads=threads,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            with _gap_progress(err.is_terminal and not as_json, gap) as progress:
+                result = run_assignment(network, demand, config, progress=progress)
+        if out is not None:
+            write_table(
+                result.links[["from_node_id", "to_node_id", "flow", "cost"]].rename(
+                    columns={"from_node_id": "from_node", "to_node_id": "to_node"}
+                ),
+                out,
+            )
+    for warning in caught:
+        err.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
+    summary = _summary(result, network, demand, config)
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        _print_summary(summary)
+
+
+def _pick(option: float | None, readme: float | None) -> float:
+    if option is not None:
+        return option
+    return float(readme) if readme is not None else 0.0
+
+
+def _summary(result: Any, network: Any, demand: Any, config: Any) -> dict[str, Any]:
+    head = result.summary()
+    return {
+        "algorithm": head["algorithm"],
+        "iterations": head["iterations"],
+        "relative_gap": head["relative_gap"],
+        "average_excess_cost": head["average_excess_cost"],
+        "objective": head["objective"],
+        "seconds": head["seconds"],
+        "nodes": network.n_nodes,
+        "links": network.n_links,
+        "zones": len(network.zones),
+        "total_demand": demand.total(),
+        "unassigned_demand": head["unassigned_demand"],
+        "unassigned_od_pairs": head["unassigned_od_pairs"],
+        "converged": head["converged"],
+        "toll_factor": config.toll_factor,
+        "distance_factor": config.distance_factor,
+        "network": network.name,
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"steppe assign — {summary['network']}", show_header=False)
+    for key, value in summary.items():
+        text = f"{value:.6g}" if isinstance(value, float) else str(value)
+        table.add_row(key, text)
+    Console().print(table)
+
+
+def main() -> None:
+    """Entry point of the ``steppe`` console script."""
+    app(prog_name="steppe")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""One validation layer: collect every problem, then fail once with all of them.
+
+Readers and model constructors push :class:`Problem` records into a :class:`Problems`
+collector and call :meth:`Problems.raise_if_any` at the end, so a user sees every bad row of
+a file in one go, each naming the file, row (line), field, value and what was expected.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from steppe.errors import InputError
+from steppe.model.schema import Field, table_schema
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in the input.
+
+    Attributes
+    ----------
+    source
+        File name or table name the problem is in.
+    row
+        Line number in the file (1-based) or row label, or ``None`` for the whole table.
+    field
+        Column or metadata key, or ``None``.
+    value
+        Offending value as text, or ``None``.
+    expected
+        What was expected instead.
+    """
+
+    source: str
+    row: int | str | None
+    field: str | None
+    value: str | None
+    expected: str
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.row is not None:
+            where += f", line {self.row}" if isinstance(self.row, int) else f", {self.row}"
+        if self.field is not None:
+            where += f", field '{self.field}'"
+        got = f": got {self.value!r}" if self.value is not None else ""
+        return f"{where}{got}; expected {self.expected}"
+
+
+@dataclass
+class Problems:
+    """Collector of problems found while reading or validating input.
+
+    Parameters
+    ----------
+    strict
+        When true, :meth:`warn` records an error instead of issuing a warning.
+    """
+
+    strict: bool = False
+    errors: list[Problem] = field(default_factory=list)
+
+    def add(
+        self,
+        source: str,
+        row: int | str | None,
+        field_name: str | None,
+        value: object,
+        expected: str,
+    ) -> None:
+        """Record an error."""
+        text = None if value is None else str(value)
+        self.errors.append(Problem(source, row, field_name, text, expected))
+
+    def warn(
+        self,
+        source: str,
+        row: int | str | None,
+        field_name: str | None,
+        value: object,
+        expected: str,
+    ) -> None:
+        """Record a recoverable problem: an error if strict, otherwise a warning."""
+        if self.strict:
+            self.add(source, row, field_name, value, expected)
+            return
+        problem = Problem(source, row, field_name, None if value is None else str(value), expected)
+        warnings.warn(DataWarning(str(problem)), stacklevel=3)
+
+    def __len__(self) -> int:
+        return len(self.errors)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.errors)
+
+    def raise_if_any(self, what: str) -> None:
+        """Raise one :class:`InputError` listing every problem, if there are any.
+
+        Parameters
+        ----------
+        what
+            What was being read or built, for the message (e.g. ``"TNTP network file x"``).
+        """
+        if not self.errors:
+            return
+        n = len(self.errors)
+        first = self.errors[0]
+        message = f"{what}: {n} problem(s) found; the first is: {first}"
+        raise InputError(message, self.errors)
+
+
+class DataWarning(UserWarning):
+    """Input was accepted after a recoverable problem (e.g. a duplicate link was dropped)."""
+
+
+def _row_label(row_numbers: Sequence[int] | None, position: int) -> int | str:
+    if row_numbers is None:
+        return f"row {position + 1}"
+    return int(row_numbers[position])
+
+
+def _coerce_numeric(
+    column: pd.Series, spec: Field, source: str, rows: Sequence[int] | None, problems: Problems
+) -> pd.Series:
+    values = pd.to_numeric(column, errors="coerce")
+    bad = values.isna() & column.notna() & (column.astype("string").str.strip() != "")
+    for pos in np.flatnonzero(bad.to_numpy()):
+        problems.add(source, _row_label(rows, pos), spec.name, column.iloc[pos], "a number")
+    if spec.is_integer:
+        whole = values.isna() | (values == np.round(values))
+        for pos in np.flatnonzero(~whole.to_numpy()):
+            problems.add(
+                source, _row_label(rows, pos), spec.name, column.iloc[pos], "a whole number"
+            )
+    return values.astype("float64")
+
+
+def _check_constraint(
+    values: pd.Series,
+    raw: pd.Series,
+    spec: Field,
+    source: str,
+    rows: Sequence[int] | None,
+    problems: Problems,
+) -> None:
+    """Record values that break the field's constraint, showing the input text."""
+    arr = values.to_numpy(dtype="float64", na_value=np.nan) if spec.is_numeric else None
+    if arr is not None:
+        present = ~np.isnan(arr)
+        checks: list[tuple[np.ndarray, str]] = []
+        if spec.constraint == "positive":
+            checks.append((present & ~(arr > 0), "a positive number"))
+        if spec.constraint == "non_negative":
+            checks.append((present & ~(arr >= 0), "a number >= 0"))
+        checks.append((present & np.isinf(arr), "a finite number"))
+        for mask, expected in checks:
+            for pos in np.flatnonzero(mask):
+                problems.add(source, _row_label(rows, pos), spec.name, raw.iloc[pos], expected)
+    if spec.constraint == "unique":
+        dup = values.notna() & values.duplicated(keep="first")
+        for pos in np.flatnonzero(dup.to_numpy()):
+            problems.add(
+                source,
+                _row_label(rows, pos),
+                spec.name,
+                raw.iloc[pos],
+                "a value not used by an earlier row",
+            )
+
+
+def _final_dtype(values: pd.Series, spec: Field) -> pd.Series:
+    if spec.dtype == "int64":
+        return values.fillna(0).astype("int64")
+    if spec.dtype == "Int64":
+        return values.round().astype("Int64")
+    if spec.dtype == "boolean":
+        return values.astype("boolean")
+    if spec.dtype == "string":
+        return values.astype("string")
+    return values.astype("float64")
+
+
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+def _coerce_boolean(
+    column: pd.Series, spec: Field, source: str, rows: Sequence[int] | None, problems: Problems
+) -> pd.Series:
+    if pd.api.types.is_bool_dtype(column):
+        return column.astype("boolean")
+    text = column.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=column.index, dtype="boolean")
+    out[text.isin(_TRUE).fillna(False).to_numpy()] = True
+    out[text.isin(_FALSE).fillna(False).to_numpy()] = False
+    bad = out.isna() & text.notna() & (text != "")
+    for pos in np.flatnonzero(bad.to_numpy()):
+        problems.add(source, _row_label(rows, pos), spec.name, column.iloc[pos], "true or false")
+    return out
+
+
+def conform_table(
+    frame: pd.DataFrame,
+    table: str,
+    *,
+    source: str,
+    problems: Problems,
+    row_numbers: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Check a table against its schema and return it with schema dtypes and defaults.
+
+    Columns the schema does not know are kept unchanged after the schema columns. Problems
+    (missing required column, non-numeric value, empty required value, constraint broken,
+    duplicate identifier) are recorded in ``problems``; the caller decides when to raise.
+
+    Parameters
+    ----------
+    frame
+        Input table; values may be text or numbers.
+    table
+        Schema name, one of ``node``, ``link``, ``demand``.
+    source
+        File or table name used in problem messages.
+    problems
+        Collector that receives every problem.
+    row_numbers
+        File line number of each row, for messages; ``None`` labels rows ``row N``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table, schema columns first, with schema dtypes and defaults filled in.
+    """
+    out: dict[str, pd.Series] = {}
+    index = pd.RangeIndex(len(frame))
+    frame = frame.reset_index(drop=True)
+    for spec in table_schema(table):
+        if spec.name not in frame.columns:
+            if spec.required:
+                problems.add(source, None, spec.name, None, f"a column named '{spec.name}'")
+                continue
+            raw = pd.Series([spec.default] * len(frame), index=index, dtype="object")
+        else:
+            raw = frame[spec.name]
+            if spec.default is not None:
+                raw = raw.where(
+                    raw.notna() & (raw.astype("string").str.strip() != ""), spec.default
+                )
+        values = _coerce(raw, spec, source, row_numbers, problems)
+        if spec.required:
+            empty = (raw.isna() | (raw.astype("string").str.strip() == "")).fillna(True)
+            for pos in np.flatnonzero(empty.to_numpy()):
+                problems.add(
+                    source,
+                    _row_label(row_numbers, pos),
+                    spec.name,
+                    "",
+                    "a value (field is required)",
+                )
+        _check_constraint(values, raw, spec, source, row_numbers, problems)
+        out[spec.name] = _final_dtype(values, spec)
+    extra = [c for c in frame.columns if c not in out]
+    result = pd.DataFrame(out, index=index)
+    for name in extra:
+        result[name] = frame[name].to_numpy()
+    return result
+
+
+def _coerce(
+    raw: pd.Series, spec: Field, source: str, rows: Sequence[int] | None, problems: Problems
+) -> pd.Series:
+    if spec.is_numeric:
+        return _coerce_numeric(raw, spec, source, rows, problems)
+    if spec.dtype == "boolean":
+        return _coerce_boolean(raw, spec, source, rows, problems)
+    text = raw.astype("string").str.strip()
+    return text.where(text != "", pd.NA)
