@@ -18,6 +18,7 @@ from steppe.assign.kernels.costs import (
     bpr_derivative,
     bpr_integral,
     bpr_time,
+    directional_derivative,
     exact_line_search,
 )
 from steppe.assign.kernels.paths import all_or_nothing, shortest_path_tree
@@ -190,7 +191,10 @@ def test_exact_line_search_minimizes_beckmann(seed):
         y = x + step * d
         return beckmann_reference(y, t0, cap, alpha, beta) + float(fixed @ y)
 
-    step = exact_line_search(x, d, float(fixed @ d), t0, cap, alpha, beta)
+    def slope(step):
+        return directional_derivative(step, x, d, t0, cap, alpha, beta) + float(fixed @ d)
+
+    step = exact_line_search(slope)
     best = minimize_scalar(objective, bounds=(0, 1), method="bounded", options={"xatol": 1e-12}).x
     candidates = [best, 0.0, 1.0]
     assert objective(step) <= min(objective(c) for c in candidates) + 1e-9 * abs(objective(step))

@@ -182,3 +182,58 @@ def test_max_iter_stop_warns_with_iterations_and_gap():
 def test_bad_configuration_is_an_input_error(options):
     with pytest.raises(InputError):
         assign(two_routes(), Demand.from_frame(od(30.0)), **options)
+
+
+@pytest.mark.parametrize("algorithm", ["fw", "bfw"])
+def test_hard_capacity_holds_and_its_multiplier_is_the_queue_delay(algorithm):
+    # uncapacitated equilibrium puts 20 on link 1; a hard capacity of 12 pushes 18 onto link 2.
+    net = two_routes()
+    links = net.links.copy()
+    links["hard_capacity"] = [12.0, np.nan]
+    net = Network.from_frames(net.nodes, links)
+    result = assign(net, Demand.from_frame(od(30.0)), algorithm=algorithm, target_gap=1e-10)
+    flows = result.links["flow"].to_numpy()
+    assert flows[0] <= 12.0 * (1 + 1e-9)
+    np.testing.assert_allclose(flows, [12.0, 18.0], atol=1e-6)
+    # users are indifferent: 1 + 12/10 + delay = 2 + 18/10  →  delay = 1.6
+    assert result.links["queue_delay"].iloc[0] == pytest.approx(1.6, abs=1e-6)
+    assert result.links["queue_delay"].iloc[1] == 0.0
+    np.testing.assert_allclose(result.links["cost"], [3.8, 3.8], atol=1e-6)
+    assert result.converged
+
+
+def test_capacity_that_does_not_bind_changes_nothing():
+    net = two_routes()
+    links = net.links.copy()
+    links["hard_capacity"] = [25.0, 25.0]
+    capped = assign(
+        Network.from_frames(net.nodes, links),
+        Demand.from_frame(od(30.0)),
+        algorithm="bfw",
+        target_gap=1e-10,
+    )
+    np.testing.assert_allclose(capped.links["flow"], [20.0, 10.0], atol=1e-6)
+    assert (capped.links["queue_delay"] == 0).all()
+
+
+def test_class_fixed_cost_column_scaled_by_factor():
+    net = two_routes()
+    links = net.links.copy()
+    links["tariff_usd"] = [20.0, 0.0]  # 20 USD on link 1; at 10 USD/h that is 2 h
+    net = Network.from_frames(net.nodes, links)
+    config = AssignmentConfig(
+        class_costs={"freight": ClassCost(fixed_cost_column="tariff_usd", fixed_cost_factor=0.1)}
+    )
+    result = assign(
+        net, Demand.from_frame(od(30.0, "freight")), config, algorithm="bfw", target_gap=1e-10
+    )
+    # 1 + x1/10 + 2 = 2 + (30 - x1)/10  →  x1 = 10
+    np.testing.assert_allclose(result.links["flow"], [10.0, 20.0], atol=1e-6)
+    with pytest.raises(InputError, match="no_such_column"):
+        assign(
+            net,
+            Demand.from_frame(od(30.0, "freight")),
+            AssignmentConfig(
+                class_costs={"freight": ClassCost(fixed_cost_column="no_such_column")}
+            ),
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import time
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,10 +15,11 @@ import pandas as pd
 
 from steppe import __version__
 from steppe.assign.config import AssignmentConfig
-from steppe.assign.kernels.costs import bpr_time
+from steppe.assign.constrained import solve_constrained
+from steppe.assign.costmodel import link_time
 from steppe.assign.linkbased import Progress, solve_link_based
 from steppe.assign.problem import AssignmentProblem, build_problem
-from steppe.assign.result import CONVERGENCE_COLUMNS, AssignmentResult
+from steppe.assign.result import CONVERGENCE_COLUMNS, AssignmentResult, SolverOutcome
 from steppe.errors import ConvergenceWarning
 from steppe.model.demand import Demand
 from steppe.model.network import Network
@@ -79,12 +81,14 @@ def assign(
     state = None
     if warm_start is not None and warm_start.algorithm == config.algorithm:
         state = warm_start.solver_state
-    if config.algorithm == "b":
-        from steppe.assign.bush import solve_bush_based
-
-        outcome = solve_bush_based(problem, config, progress=progress, warm_state=state)
+    solver = _solver(config.algorithm)
+    queue_delay = None
+    if problem.links.has_hard_capacity:
+        outcome, queue_delay = solve_constrained(
+            problem, config, solver, progress=progress, warm_state=state
+        )
     else:
-        outcome = solve_link_based(problem, config, progress=progress, warm_state=state)
+        outcome = solver(problem, config, progress=progress, warm_state=state)
     convergence = pd.DataFrame(outcome.rows, columns=CONVERGENCE_COLUMNS)
     if not outcome.converged:
         last = outcome.rows[-1]
@@ -98,7 +102,7 @@ def assign(
             stacklevel=2,
         )
     return AssignmentResult(
-        links=_link_table(network, problem, outcome.class_flows, config),
+        links=_link_table(network, problem, outcome.class_flows, config, queue_delay),
         convergence=convergence,
         unassigned=_unassigned(problem, outcome.reached),
         algorithm=config.algorithm,
@@ -108,12 +112,23 @@ def assign(
     )
 
 
+def _solver(algorithm: str) -> Callable[..., SolverOutcome]:
+    if algorithm == "b":
+        from steppe.assign.bush import solve_bush_based
+
+        return solve_bush_based
+    return solve_link_based
+
+
 def _link_table(
-    network: Network, problem: AssignmentProblem, flows: list[np.ndarray], config: AssignmentConfig
+    network: Network,
+    problem: AssignmentProblem,
+    flows: list[np.ndarray],
+    config: AssignmentConfig,
+    queue_delay: np.ndarray | None,
 ) -> pd.DataFrame:
-    L = problem.links
     total = np.sum(flows, axis=0)
-    link_time = bpr_time(total, L.free_flow_time, L.capacity, L.alpha, L.beta)
+    time_now = link_time(problem.links, total)
     links = network.links
     fixed = (
         config.toll_factor * links["toll"].to_numpy()
@@ -125,10 +140,14 @@ def _link_table(
             "from_node_id": links["from_node_id"].to_numpy(),
             "to_node_id": links["to_node_id"].to_numpy(),
             "flow": total,
-            "time": link_time,
-            "cost": link_time + fixed,
+            "time": time_now,
+            "cost": time_now + fixed,
         }
     )
+    if queue_delay is not None:
+        # multipliers of the hard capacities: the delay a unit of flow queues on a full link
+        table["queue_delay"] = queue_delay
+        table["cost"] = time_now + queue_delay + fixed
     if len(problem.classes) > 1:
         for c, f in zip(problem.classes, flows, strict=True):
             table[f"flow_{c.name}"] = f

@@ -24,10 +24,17 @@ class ClassCost:
         Time units per money unit of toll (e.g. minutes per cent).
     distance_factor
         Time units per length unit (e.g. minutes per mile).
+    fixed_cost_column
+        Name of a link column with a further flow-independent cost of this class (e.g. a
+        freight tariff in USD per tonne), or ``None``.
+    fixed_cost_factor
+        Time units per unit of that column (e.g. hours per USD: 1 / value of time).
     """
 
     toll_factor: float = 0.0
     distance_factor: float = 0.0
+    fixed_cost_column: str | None = None
+    fixed_cost_factor: float = 1.0
 
 
 @dataclass(frozen=True)

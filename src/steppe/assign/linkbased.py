@@ -23,11 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from steppe.assign.config import AssignmentConfig
-from steppe.assign.kernels.costs import (
-    bpr_derivative,
-    bpr_integral,
-    bpr_time,
-    exact_line_search,
+from steppe.assign.costmodel import (
+    line_search,
+    link_time,
+    link_time_derivative,
+    time_integral,
+    zero_flow_time,
 )
 from steppe.assign.kernels.paths import all_or_nothing
 from steppe.assign.problem import AssignmentProblem, FloatArray
@@ -145,15 +146,7 @@ def _step(
     fixed_slope = sum(
         float(np.dot(c.fixed_cost, m)) for c, m in zip(problem.classes, moves, strict=True)
     )
-    return exact_line_search(
-        x_total,
-        np.sum(moves, axis=0),
-        fixed_slope,
-        L.free_flow_time,
-        L.capacity,
-        L.alpha,
-        L.beta,
-    )
+    return line_search(L, x_total, np.sum(moves, axis=0), fixed_slope)
 
 
 def solve_link_based(
@@ -184,56 +177,33 @@ def solve_link_based(
         Class flows per link row; the state is the list of class flows.
     """
     initial_flows = _usable_warm_state(problem, warm_state)
-    L = problem.links
     start = time.perf_counter()
     threads = config.threads
-    served = 0.0
     if initial_flows is None:
-        first = aon_all_classes(
-            problem,
-            bpr_time(np.zeros(problem.n_links), L.free_flow_time, L.capacity, L.alpha, L.beta),
-            threads,
-        )
-        state = _State(x=first.flows)
-        reached = first.reached
+        first = aon_all_classes(problem, zero_flow_time(problem.links), threads)
+        state, reached = _State(x=first.flows), first.reached
     else:
-        state = _State(x=[f.copy() for f in initial_flows])
-        reached = []
+        state, reached = _State(x=initial_flows), []
     rows: list[dict[str, object]] = []
     converged = False
     step, direction = 1.0, "aon"
     for k in range(1, config.max_iter + 1):
         x_total = np.sum(state.x, axis=0)
-        link_time = bpr_time(x_total, L.free_flow_time, L.capacity, L.alpha, L.beta)
-        aon = aon_all_classes(problem, link_time, threads)
-        if not reached:
-            reached = aon.reached
-        if served == 0.0:
-            served = sum(
-                float(c.od_volume[r].sum()) for c, r in zip(problem.classes, reached, strict=True)
-            )
-        tstt = sum(
-            float(np.dot(link_time + c.fixed_cost, x))
-            for c, x in zip(problem.classes, state.x, strict=True)
-        )
-        gap = tstt / aon.sptt - 1.0 if aon.sptt > 0 else 0.0
-        objective = bpr_integral(x_total, L.free_flow_time, L.capacity, L.alpha, L.beta) + sum(
-            float(np.dot(c.fixed_cost, x)) for c, x in zip(problem.classes, state.x, strict=True)
-        )
+        aon = aon_all_classes(problem, link_time(problem.links, x_total), threads)
+        reached = reached or aon.reached
+        row = measure(problem, state.x, x_total, aon, reached)
         rows.append(
             {
                 "iteration": k,
-                "relative_gap": gap,
-                "average_excess_cost": (tstt - aon.sptt) / served if served > 0 else 0.0,
-                "objective": objective,
+                **row,
                 "step": step,
                 "direction": direction,
                 "seconds": time.perf_counter() - start,
             }
         )
         if progress is not None:
-            progress(k, gap)
-        if gap <= config.target_gap:
+            progress(k, float(row["relative_gap"]))
+        if float(row["relative_gap"]) <= config.target_gap:
             converged = True
             break
         if config.time_limit_s is not None and time.perf_counter() - start > config.time_limit_s:
@@ -241,6 +211,34 @@ def solve_link_based(
         step, direction = _advance(problem, state, aon, x_total, k, config.algorithm)
     saved = LinkBasedState(demand_signature(problem), tuple(x.copy() for x in state.x))
     return SolverOutcome(state.x, rows, reached, converged, state=saved)
+
+
+def measure(
+    problem: AssignmentProblem,
+    class_flows: list[FloatArray],
+    x_total: FloatArray,
+    aon: Aon,
+    reached: list[np.ndarray],
+) -> dict[str, float]:
+    """Relative gap, average excess cost and Beckmann objective of the current flows.
+
+    TSTT and SPTT are evaluated at the same link costs (those of ``x_total``); demand with
+    no path is in neither.
+    """
+    time_now = link_time(problem.links, x_total)
+    tstt = sum(
+        float(np.dot(time_now + c.fixed_cost, x))
+        for c, x in zip(problem.classes, class_flows, strict=True)
+    )
+    served = sum(float(c.od_volume[r].sum()) for c, r in zip(problem.classes, reached, strict=True))
+    fixed = sum(
+        float(np.dot(c.fixed_cost, x)) for c, x in zip(problem.classes, class_flows, strict=True)
+    )
+    return {
+        "relative_gap": tstt / aon.sptt - 1.0 if aon.sptt > 0 else 0.0,
+        "average_excess_cost": (tstt - aon.sptt) / served if served > 0 else 0.0,
+        "objective": time_integral(problem.links, x_total) + fixed,
+    }
 
 
 def demand_signature(problem: AssignmentProblem) -> str:
@@ -281,8 +279,7 @@ def _advance(
     k: int,
     algorithm: str,
 ) -> tuple[float, str]:
-    L = problem.links
-    hessian = bpr_derivative(x_total, L.free_flow_time, L.capacity, L.alpha, L.beta)
+    hessian = link_time_derivative(problem.links, x_total)
     target, direction = _target(state, aon, algorithm, hessian)
     step = _step(problem, state, target, k, algorithm)
     if step <= 0.0 and direction != "fw":

@@ -21,12 +21,24 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class LinkArrays:
-    """BPR parameters per link row (float64)."""
+    """Link cost parameters per link row (float64).
+
+    BPR parameters, plus the augmented-Lagrangian capacity term: ``hard_capacity`` (``inf``
+    where none), its ``multiplier`` (queueing delay, time units) and ``penalty_weight``.
+    """
 
     free_flow_time: FloatArray
     capacity: FloatArray
     alpha: FloatArray
     beta: FloatArray
+    hard_capacity: FloatArray
+    multiplier: FloatArray
+    penalty_weight: FloatArray
+
+    @property
+    def has_hard_capacity(self) -> bool:
+        """Whether any link has a hard capacity."""
+        return bool(np.isfinite(self.hard_capacity).any())
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,24 @@ def _od_csr(
     )
 
 
+def _cost_column(network: Network, column: str, demand_class: str) -> FloatArray:
+    if column not in network.links.columns:
+        raise InputError(
+            f"demand class '{demand_class}' takes its fixed cost from link column '{column}', "
+            f"which network '{network.name}' does not have"
+        )
+    values = pd.to_numeric(network.links[column], errors="coerce").to_numpy(np.float64)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"link column '{column}' (fixed cost of class '{demand_class}') must be a finite "
+            f"number >= 0 on every link; link_id {network.links['link_id'].iloc[row]} has "
+            f"{network.links[column].iloc[row]!r} ({int(bad.sum())} link(s) affected)"
+        )
+    return values
+
+
 def build_problem(network: Network, demand: Demand, config: AssignmentConfig) -> AssignmentProblem:
     """Compile the network per demand class and lay out the OD tables.
 
@@ -113,11 +143,15 @@ def build_problem(network: Network, demand: Demand, config: AssignmentConfig) ->
                 f"'{network.name}' ({unknown.sum()} OD row(s) affected)"
             )
     links = network.links
+    hard = links["hard_capacity"].to_numpy(np.float64, na_value=np.inf)
     arrays = LinkArrays(
         free_flow_time=links["free_flow_time"].to_numpy(np.float64),
         capacity=links["capacity"].to_numpy(np.float64),
         alpha=links["alpha"].to_numpy(np.float64),
         beta=links["beta"].to_numpy(np.float64),
+        hard_capacity=np.where(np.isnan(hard), np.inf, hard),
+        multiplier=np.zeros(len(links)),
+        penalty_weight=np.zeros(len(links)),
     )
     toll = links["toll"].to_numpy(np.float64)
     length = links["length"].to_numpy(np.float64)
@@ -127,6 +161,10 @@ def build_problem(network: Network, demand: Demand, config: AssignmentConfig) ->
         graph = compile_graph(network, link_mask=mask, contract=config.contract_graph)
         weights = config.cost_of(name)
         fixed = weights.toll_factor * toll + weights.distance_factor * length
+        if weights.fixed_cost_column is not None:
+            fixed = fixed + weights.fixed_cost_factor * _cost_column(
+                network, weights.fixed_cost_column, name
+            )
         csr = _od_csr(demand.of_class(name), graph)
         classes.append(ClassArrays(name, graph, fixed, mask, *csr))
     return AssignmentProblem(links=arrays, classes=tuple(classes), n_links=len(links))

@@ -10,6 +10,8 @@ factors). The Beckmann objective is Σ_a ∫_0^{x_a} c_a(s) ds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numba as nb
 import numpy as np
 import numpy.typing as npt
@@ -87,27 +89,18 @@ def directional_derivative(
 
 
 def exact_line_search(
-    flow: FloatArray,
-    direction: FloatArray,
-    fixed_slope: float,
-    t0: FloatArray,
-    cap: FloatArray,
-    alpha: FloatArray,
-    beta: FloatArray,
+    slope: Callable[[float], float],
     *,
     tolerance: float = 1e-12,
     max_step: float = 1.0,
 ) -> float:
-    """Step in ``[0, max_step]`` minimizing Beckmann along ``direction`` (bisection).
+    """Step in ``[0, max_step]`` minimizing a convex function given its derivative (bisection).
 
     Parameters
     ----------
-    flow, direction
-        Total link flow and the move ``target - flow``.
-    fixed_slope
-        Σ fixed costs × class directions: the constant part of the derivative.
-    t0, cap, alpha, beta
-        BPR parameters.
+    slope
+        Derivative of the objective along the search direction, as a function of the step;
+        non-decreasing (the objective is convex).
     tolerance
         Bracket width at which bisection stops.
     max_step
@@ -116,12 +109,8 @@ def exact_line_search(
     Returns
     -------
     float
-        The minimizing step; 0 if ``direction`` does not descend.
+        The minimizing step; 0 if the direction does not descend.
     """
-
-    def slope(step: float) -> float:
-        return directional_derivative(step, flow, direction, t0, cap, alpha, beta) + fixed_slope
-
     if slope(0.0) >= 0.0:
         return 0.0
     if slope(max_step) <= 0.0:
