@@ -17,6 +17,7 @@ from steppe import __version__
 from steppe.assign.config import AssignmentConfig
 from steppe.assign.constrained import solve_constrained
 from steppe.assign.costmodel import link_time
+from steppe.assign.kernels.costs import bpr_integral
 from steppe.assign.linkbased import Progress, solve_link_based
 from steppe.assign.problem import AssignmentProblem, build_problem
 from steppe.assign.result import CONVERGENCE_COLUMNS, AssignmentResult, SolverOutcome
@@ -110,6 +111,45 @@ def assign(
         provenance=_provenance(network, demand, config),
         solver_state=outcome.state,
     )
+
+
+def beckmann_objective(
+    network: Network,
+    flow: np.ndarray | pd.Series,
+    *,
+    toll_factor: float = 0.0,
+    distance_factor: float = 0.0,
+) -> float:
+    """Beckmann objective of given link flows: Σ_a ∫_0^{x_a} t_a + (toll and distance terms).
+
+    Parameters
+    ----------
+    network
+        The network whose BPR parameters define ``t_a``.
+    flow
+        Flow per link, in network link order.
+    toll_factor, distance_factor
+        Generalized-cost weights (time units per money unit and per length unit).
+
+    Returns
+    -------
+    float
+        Objective in network time units × flow units; compare with
+        :attr:`AssignmentResult.objective` or a published best-known value.
+    """
+    links = network.links
+    x = np.asarray(flow, dtype=np.float64)
+    if x.shape != (len(links),):
+        raise ValueError(f"flow has shape {x.shape}; expected one value per link ({len(links)})")
+    fixed = toll_factor * links["toll"].to_numpy() + distance_factor * links["length"].to_numpy()
+    time_part = bpr_integral(
+        x,
+        links["free_flow_time"].to_numpy(np.float64),
+        links["capacity"].to_numpy(np.float64),
+        links["alpha"].to_numpy(np.float64),
+        links["beta"].to_numpy(np.float64),
+    )
+    return float(time_part + np.dot(fixed, x))
 
 
 def _solver(algorithm: str) -> Callable[..., SolverOutcome]:
