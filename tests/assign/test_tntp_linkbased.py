@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import tntp_case
 
+from conftest import tntp_case
 from steppe.assign import assign, beckmann_objective
 
 CASES = ["SiouxFalls", "Anaheim", "Chicago-Sketch"]
@@ -23,8 +23,15 @@ def test_bfw_to_1e6_matches_best_known_objective(name):
         pytest.skip(f"{name} has no best-known flow file")
     toll = case.readme_weights.toll or 0.0
     distance = case.readme_weights.distance or 0.0
-    result = assign(case.network, case.demand, algorithm="bfw", target_gap=1e-6,
-                    max_iter=5000, toll_factor=toll, distance_factor=distance)
+    result = assign(
+        case.network,
+        case.demand,
+        algorithm="bfw",
+        target_gap=1e-6,
+        max_iter=5000,
+        toll_factor=toll,
+        distance_factor=distance,
+    )
     assert result.converged and result.relative_gap <= 1e-6
     best_flow = case.best_flows["flow"].to_numpy()
     best = beckmann_objective(case.network, best_flow, toll_factor=toll, distance_factor=distance)
@@ -33,8 +40,15 @@ def test_bfw_to_1e6_matches_best_known_objective(name):
         assert abs(result.objective - case.best_known_objective) <= 1e-6 * best
     assert result.unassigned.empty
     if FLOW_GAP[name] < 1e-6:
-        result = assign(case.network, case.demand, algorithm="bfw", target_gap=FLOW_GAP[name],
-                        max_iter=20000, toll_factor=toll, distance_factor=distance)
+        result = assign(
+            case.network,
+            case.demand,
+            algorithm="bfw",
+            target_gap=FLOW_GAP[name],
+            max_iter=20000,
+            toll_factor=toll,
+            distance_factor=distance,
+        )
     flow = result.links["flow"].to_numpy()
     busy = best_flow > 0.01 * best_flow.max()
     relative = np.abs(flow[busy] - best_flow[busy]) / best_flow[busy]
@@ -45,8 +59,9 @@ def test_every_link_based_algorithm_approaches_the_optimum_from_above():
     case = tntp_case("SiouxFalls")
     best = beckmann_objective(case.network, case.best_flows["flow"].to_numpy())
     for algorithm in ("msa", "fw", "cfw", "bfw"):
-        result = assign(case.network, case.demand, algorithm=algorithm, target_gap=1e-3,
-                        max_iter=3000)
+        result = assign(
+            case.network, case.demand, algorithm=algorithm, target_gap=1e-3, max_iter=3000
+        )
         assert result.relative_gap <= 1e-3, algorithm
         # any feasible flow has an objective at or above the minimum, and near it at this gap
         assert best * (1 - 1e-9) <= result.objective <= best * (1 + 2e-3), algorithm
