@@ -159,6 +159,72 @@ def assign(
         _print_summary(summary)
 
 
+SCENARIOS = ("baseline",)
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario: baseline.")],
+    algorithm: Annotated[Algorithm, typer.Option(help="Assignment algorithm.")] = Algorithm.bfw,
+    gap: Annotated[float, typer.Option(help="Target relative gap.")] = 1e-6,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Run a corridor scenario on the built-in eurasia model (base year 2023)."""
+    from steppe.scenario import load_eurasia, run_corridor
+    from steppe.scenario.report import run_summary
+
+    if scenario not in SCENARIOS:
+        _fail(f"unknown scenario {scenario!r}; available: {', '.join(SCENARIOS)}")
+    with _user_errors():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            with _gap_progress(err.is_terminal and not as_json, gap) as progress:
+                solved = run_corridor(
+                    load_eurasia(), algorithm=algorithm.value, target_gap=gap, progress=progress
+                )
+        summary = run_summary(solved, scenario)
+    for warning in caught:
+        err.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    _print_run(summary)
+
+
+def _print_run(summary: dict[str, Any]) -> None:
+    console = Console()
+    console.print(
+        f"[bold]{summary['scenario']}[/]: relative gap {summary['relative_gap']:.2e} "
+        f"after {summary['iterations']} iterations, {summary['seconds']:.2f} s"
+    )
+    table = Table(title="Border crossings (per year)")
+    for column in ("crossing", "from", "to", "mode", "Mt", "kTEU", "trains", "bcm"):
+        table.add_column(column)
+    for row in summary["crossings"]:
+        table.add_row(
+            row["name"],
+            row["from_country"],
+            row["to_country"],
+            row["mode"],
+            f"{row['tonnes'] / 1e6:.2f}",
+            f"{row['teu'] / 1e3:.1f}",
+            f"{row['trains']:.0f}",
+            f"{row['bcm']:.2f}",
+        )
+    console.print(table)
+    shares = summary["route_shares"]["china_europe_containers"]
+    console.print(
+        "China–Europe containers by Chinese border port: "
+        + ", ".join(f"{port} {share:.0%}" for port, share in shares.items())
+    )
+    console.print(
+        "Transit (Mt/yr): " + ", ".join(f"{c} {t / 1e6:.1f}" for c, t in summary["transit"].items())
+    )
+    console.print(f"Unserved OD pairs: {len(summary['unserved'])}")
+
+
 def _pick(option: float | None, readme: float | None) -> float:
     if option is not None:
         return option

@@ -1,0 +1,530 @@
+"""Turn a :class:`CorridorModel` into an assignment network, demand and class costs."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from steppe.errors import InputError
+from steppe.model.corridor.tables import LAYERS, CorridorModel, class_name
+from steppe.model.corridor.tariffs import Commodity, TariffBook, read_commodities
+from steppe.model.demand import Demand
+from steppe.model.network import Network
+
+RAIL_LAYER = {1520: "rail_1520", 1435: "rail_1435"}
+TRANSFER_LAYERS = ("rail_1520", "rail_1435", "road", "sea")
+MODE_OF_LAYER = {
+    "rail_1520": "rail",
+    "rail_1435": "rail",
+    "road": "road",
+    "sea": "sea",
+    "gas_pipeline": "gas_pipeline",
+    "oil_pipeline": "oil_pipeline",
+}
+
+
+@dataclass(frozen=True)
+class CorridorBuild:
+    """An assignment-ready corridor network.
+
+    Attributes
+    ----------
+    network
+        Nodes are (place, layer) pairs; links carry ``element`` (link, crossing,
+        transshipment, transfer, access, unserved), ``element_id``, ``mode``, ``country``,
+        ``from_country``/``to_country`` (crossings), ``gauge_mm`` and a ``money_<class>``
+        column per demand class (USD per assignment unit). Time unit: hours.
+    demand
+        Volumes in assignment units per year (tonnes; bcm for gas), one class per
+        (commodity, origin country, destination country).
+    classes
+        Per class: ``commodity``, ``origin_country``, ``destination_country``,
+        ``vot_usd_per_unit_hour`` (per assignment unit), ``money_column``, ``unit``,
+        ``units_per_assignment_unit``.
+    commodities
+        Commodities by name.
+    model
+        The source model.
+    """
+
+    network: Network
+    demand: Demand
+    classes: pd.DataFrame
+    commodities: dict[str, Commodity]
+    model: CorridorModel
+
+
+def node_id(place: int, layer: str) -> int:
+    """Assignment node id of a place's layer."""
+    return int(place) * 10 + LAYERS[layer]
+
+
+def _flag(value: object) -> bool:
+    return str(value).strip().lower() in {"true", "1", "yes"}
+
+
+def _num(value: object, default: float = math.nan) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        return default
+    return number if math.isfinite(number) else default
+
+
+def _active(table: pd.DataFrame, kind: str, model: CorridorModel, id_column: str) -> pd.DataFrame:
+    """Elements in service in the model year, plus planned ones switched on."""
+    status = table["status"].astype(str)
+    years = table["opening_year"] if "opening_year" in table else pd.Series(None, index=table.index)
+    opening = pd.to_numeric(years, errors="coerce")
+    operating = (status == "operating") & (opening.isna() | (opening <= model.parameters.year))
+    ids = table[id_column].astype(int)
+    switched = ids.map(lambda i: (kind, int(i)) in model.switched_on)
+    return table[operating | switched].reset_index(drop=True)
+
+
+class _Links:
+    """Collects assignment links as dicts; money per commodity is filled per class later."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, tail: int, head: int, **fields: Any) -> None:
+        self.rows.append({"from_node_id": tail, "to_node_id": head, **fields})
+
+
+def _capacity_tonnes(value: float, unit: str, p: Any) -> float:
+    """Convert a capacity to assignment units per year (t/yr; bcm/yr for gas)."""
+    if math.isnan(value):
+        return math.nan
+    factors = {
+        "trains_per_day": p.train_payload_t * p.days_per_year,
+        "trucks_per_day": p.truck_payload_t * p.days_per_year,
+        "mt_per_year": 1e6,
+        "bcm_per_year": 1.0,
+        "teu_per_year": math.nan,
+    }
+    if unit not in factors:
+        raise InputError(f"unknown capacity unit {unit!r}; expected one of {', '.join(factors)}")
+    return value * factors[unit]
+
+
+def _link_layers(row: dict[str, Any]) -> list[str]:
+    mode = str(row["mode"])
+    if mode != "rail":
+        return [mode]
+    gauge = int(_num(row.get("gauge_mm"), 1520))
+    if gauge not in RAIL_LAYER:
+        raise InputError(f"link {row['link_id']}: gauge_mm {gauge} is not 1520 or 1435")
+    return list(RAIL_LAYER.values()) if _flag(row.get("dual_gauge")) else [RAIL_LAYER[gauge]]
+
+
+def _physical_links(links: pd.DataFrame, out: _Links, model: CorridorModel) -> None:
+    p = model.parameters
+    for row in links.to_dict("records"):
+        speed = _num(row.get("commercial_speed_kmh"), _num(row.get("design_speed_kmh")))
+        if math.isnan(speed) and str(row["mode"]).endswith("pipeline"):
+            speed = p.pipeline_speed_kmh
+        length = _num(row["length_km"])
+        if not speed > 0 or not length >= 0:
+            raise InputError(
+                f"link {row['link_id']} ({row.get('name')}): needs length_km >= 0 "
+                f"and a positive commercial or design speed; got {length}, {speed}"
+            )
+        capacity = _capacity_tonnes(_num(row.get("capacity")), str(row.get("capacity_unit")), p)
+        pipeline = str(row["mode"]).endswith("pipeline")
+        for layer in _link_layers(row):
+            ends = [(row["from_node_id"], row["to_node_id"])]
+            if not _flag(row.get("directed")):
+                ends.append((row["to_node_id"], row["from_node_id"]))
+            for a, b in ends:
+                out.add(
+                    node_id(a, layer),
+                    node_id(b, layer),
+                    element="link",
+                    element_id=int(row["link_id"]),
+                    name=str(row.get("name", "")),
+                    mode=row["mode"],
+                    layer=layer,
+                    country=row["country"],
+                    length=length,
+                    free_flow_time=length / speed,
+                    soft_capacity=math.nan if pipeline else capacity,
+                    hard_capacity=capacity if pipeline else math.nan,
+                    gauge_mm=_num(row.get("gauge_mm")),
+                )
+
+
+def _place_layers(out: _Links) -> dict[int, set[str]]:
+    layers: dict[int, set[str]] = defaultdict(set)
+    for row in out.rows:
+        for node in (row["from_node_id"], row["to_node_id"]):
+            layers[node // 10].add(row["layer"])
+    return layers
+
+
+def _rail_gauge(place: int, other: int, layers: dict[int, set[str]]) -> str:
+    """Gauge layer a crossing's rail uses on ``place``'s side (matching the other if it can)."""
+    mine = {layer for layer in layers.get(place, set()) if layer.startswith("rail")}
+    theirs = {layer for layer in layers.get(other, set()) if layer.startswith("rail")}
+    common = mine & theirs
+    if common:
+        return sorted(common)[0]
+    return sorted(mine)[0] if mine else "rail_1520"
+
+
+def _crossing_links(
+    crossings: pd.DataFrame, out: _Links, model: CorridorModel, layers: dict[int, set[str]]
+) -> list[tuple[int, str, str, float, int]]:
+    """Add crossing links; return the transshipments they need (place, from, to, cap, id)."""
+    p = model.parameters
+    yards = []
+    for row in crossings.to_dict("records"):
+        a, b = int(row["node_a"]), int(row["node_b"])
+        capacity = _capacity_tonnes(_num(row.get("capacity")), str(row.get("capacity_unit")), p)
+        directions = [(a, b, "ab", row["country_a"], row["country_b"])]
+        if not _flag(row.get("directed")):
+            directions.append((b, a, "ba", row["country_b"], row["country_a"]))
+        for mode in (m.strip() for m in str(row["modes"]).split(";") if m.strip()):
+            for tail, head, way, c_from, c_to in directions:
+                layer = _rail_gauge(tail, head, layers) if mode == "rail" else mode
+                if mode == "rail" and _flag(row.get("gauge_change")):
+                    target = _rail_gauge(head, tail, layers)
+                    if target != layer:
+                        yard = _capacity_tonnes(
+                            _num(row.get(f"transshipment_capacity_{way}")), "trains_per_day", p
+                        )
+                        yards.append((head, layer, target, yard, int(row["crossing_id"])))
+                out.add(
+                    node_id(tail, layer),
+                    node_id(head, layer),
+                    element="crossing",
+                    element_id=int(row["crossing_id"]),
+                    name=str(row["name"]),
+                    mode=mode,
+                    layer=layer,
+                    country="",
+                    from_country=c_from,
+                    to_country=c_to,
+                    length=_num(row.get("length_km"), 0.0),
+                    free_flow_time=_num(row.get(f"dwell_hours_{way}"), 0.0),
+                    fee_usd=_num(row.get("fee_usd_per_tonne"), 0.0),
+                    soft_capacity=math.nan,
+                    hard_capacity=capacity,
+                    gauge_mm=1520.0
+                    if layer == "rail_1520"
+                    else (1435.0 if layer == "rail_1435" else math.nan),
+                )
+    return yards
+
+
+def _gauge_breaks(
+    out: _Links,
+    layers: dict[int, set[str]],
+    model: CorridorModel,
+    yards: list[tuple[int, str, str, float, int]],
+) -> None:
+    """Transshipment links wherever both gauges meet at a place."""
+    declared = {(place, src, dst): (cap, cid) for place, src, dst, cap, cid in yards}
+    countries = model.place_country()
+    for place, present in layers.items():
+        if not {"rail_1520", "rail_1435"} <= present:
+            continue
+        for src, dst in (("rail_1520", "rail_1435"), ("rail_1435", "rail_1520")):
+            cap, cid = declared.get((place, src, dst), (math.nan, -1))
+            at_crossing = cid >= 0
+            out.add(
+                node_id(place, src),
+                node_id(place, dst),
+                element="transshipment",
+                element_id=cid if at_crossing else place,
+                name=f"gauge break at place {place}",
+                mode="rail",
+                layer=dst,
+                country=countries.get(place, ""),
+                length=0.0,
+                free_flow_time=0.0 if at_crossing else model.parameters.gauge_break_hours,
+                soft_capacity=math.nan,
+                hard_capacity=cap,
+                gauge_mm=math.nan,
+            )
+
+
+def _transfers(out: _Links, layers: dict[int, set[str]], model: CorridorModel) -> None:
+    countries = model.place_country()
+    for place, present in layers.items():
+        here = [layer for layer in TRANSFER_LAYERS if layer in present]
+        for src in here:
+            for dst in here:
+                if src == dst or (src.startswith("rail") and dst.startswith("rail")):
+                    continue
+                out.add(
+                    node_id(place, src),
+                    node_id(place, dst),
+                    element="transfer",
+                    element_id=place,
+                    name=f"{src} to {dst}",
+                    mode="transfer",
+                    layer=dst,
+                    country=countries.get(place, ""),
+                    length=0.0,
+                    free_flow_time=0.0,
+                    soft_capacity=math.nan,
+                    hard_capacity=math.nan,
+                    gauge_mm=math.nan,
+                )
+
+
+def _transfer_layers(
+    physical: dict[int, set[str]], everything: dict[int, set[str]]
+) -> dict[int, set[str]]:
+    return {
+        place: {
+            layer
+            for layer in found
+            if not layer.startswith("rail") or layer in physical.get(place, set())
+        }
+        for place, found in everything.items()
+    }
+
+
+def _access(out: _Links, zones: list[int], layers: dict[int, set[str]]) -> None:
+    for place in zones:
+        for layer in sorted(layers.get(place, set())):
+            centroid = node_id(place, "centroid")
+            for tail, head in (
+                (centroid, node_id(place, layer)),
+                (node_id(place, layer), centroid),
+            ):
+                out.add(
+                    tail,
+                    head,
+                    element="access",
+                    element_id=place,
+                    name=f"access {layer}",
+                    mode=MODE_OF_LAYER[layer],
+                    layer=layer,
+                    country="",
+                    length=0.0,
+                    free_flow_time=0.0,
+                    soft_capacity=math.nan,
+                    hard_capacity=math.nan,
+                    gauge_mm=math.nan,
+                )
+
+
+def _demand_rows(model: CorridorModel, commodities: dict[str, Commodity]) -> pd.DataFrame:
+    countries = model.place_country()
+    rows = []
+    for i, row in enumerate(model.demand.to_dict("records"), start=2):
+        name = str(row["commodity"])
+        if name not in commodities:
+            raise InputError(f"demand.csv line {i}: commodity {name!r} is not in commodity.csv")
+        o, d = int(row["origin_zone"]), int(row["destination_zone"])
+        for zone, field in ((o, "origin_zone"), (d, "destination_zone")):
+            if zone not in countries:
+                raise InputError(f"demand.csv line {i}: {field} {zone} is not a node")
+        volume = _num(row["volume"])
+        if not volume >= 0:
+            raise InputError(f"demand.csv line {i}: volume {row['volume']!r} must be >= 0")
+        commodity = commodities[name]
+        rows.append(
+            {
+                "origin": o,
+                "destination": d,
+                "commodity": name,
+                "demand_class": class_name(name, countries[o], countries[d]),
+                "volume": volume / commodity.units_per_assignment_unit,
+            }
+        )
+    table = pd.DataFrame(rows)
+    return table.groupby(["origin", "destination", "demand_class", "commodity"], as_index=False)[
+        "volume"
+    ].sum()
+
+
+def _unserved(out: _Links, demand: pd.DataFrame) -> None:
+    for row in demand.to_dict("records"):
+        out.add(
+            node_id(row["origin"], "centroid"),
+            node_id(row["destination"], "centroid"),
+            element="unserved",
+            element_id=-1,
+            name="unserved demand",
+            mode="unserved",
+            layer="centroid",
+            country="",
+            length=0.0,
+            free_flow_time=0.0,
+            soft_capacity=math.nan,
+            hard_capacity=math.nan,
+            gauge_mm=math.nan,
+            unserved_class=row["demand_class"],
+        )
+
+
+def _money(
+    link: dict[str, Any], commodity: Commodity, tariffs: TariffBook, model: CorridorModel
+) -> float:
+    element, mode = link["element"], str(link["mode"])
+    if element == "link":
+        return tariffs.rate(mode, str(link["country"]), commodity.name, "per_km") * link["length"]
+    if element == "crossing":
+        return float(link.get("fee_usd", 0.0) or 0.0)
+    if element == "transshipment":
+        return tariffs.rate("rail", str(link["country"]), commodity.name, "gauge_change")
+    if element == "transfer":
+        return tariffs.rate("transfer", str(link["country"]), commodity.name, "per_transfer")
+    if element == "unserved":
+        return model.parameters.unserved_cost_usd_per_t
+    return 0.0
+
+
+def _classes(
+    demand: pd.DataFrame, commodities: dict[str, Commodity], model: CorridorModel
+) -> pd.DataFrame:
+    rows = []
+    for name, commodity in demand.groupby("demand_class")["commodity"].first().items():
+        c = commodities[str(commodity)]
+        parts = str(name).split("|", 1)[1].split(">")
+        rows.append(
+            {
+                "demand_class": name,
+                "commodity": c.name,
+                "origin_country": parts[0],
+                "destination_country": parts[1],
+                "unit": c.unit,
+                "assignment_unit": c.assignment_unit,
+                "units_per_assignment_unit": c.units_per_assignment_unit,
+                "vot_usd_per_unit_hour": c.vot_per_assignment_unit_hour(model.parameters),
+                "money_column": f"money_{name}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _allowed(link: dict[str, Any], classes: pd.DataFrame, commodities: dict[str, Commodity]) -> str:
+    if link["element"] == "unserved":
+        return str(link["unserved_class"])
+    modes = {str(link["mode"])}
+    if link["element"] == "transfer":
+        modes = {"transfer"}
+    ok = [
+        row.demand_class
+        for row in classes.itertuples()
+        if modes <= commodities[row.commodity].allowed_modes
+    ]
+    return ";".join(ok) if ok else "-"
+
+
+def _link_table(
+    out: _Links,
+    classes: pd.DataFrame,
+    commodities: dict[str, Commodity],
+    tariffs: TariffBook,
+    model: CorridorModel,
+) -> pd.DataFrame:
+    p = model.parameters
+    table = pd.DataFrame(out.rows)
+    table.insert(0, "link_id", np.arange(1, len(table) + 1))
+    soft = table["soft_capacity"].to_numpy(float)
+    table["capacity"] = np.where(np.isfinite(soft), soft, 1.0)
+    table["alpha"] = np.where(np.isfinite(soft), p.bpr_alpha, 0.0)
+    table["beta"] = p.bpr_beta
+    table["toll"] = 0.0
+    table["allowed_uses"] = [_allowed(r, classes, commodities) for r in out.rows]
+    money = {}
+    for row in classes.itertuples():
+        commodity = commodities[row.commodity]
+        money[row.money_column] = [_money(r, commodity, tariffs, model) for r in out.rows]
+    return pd.concat([table, pd.DataFrame(money)], axis=1)
+
+
+def _node_table(links: pd.DataFrame, model: CorridorModel, zones: list[int]) -> pd.DataFrame:
+    places = model.nodes.set_index(model.nodes["node_id"].astype(int))
+    ids = sorted(set(links["from_node_id"]) | set(links["to_node_id"]))
+    layer_names = {v: k for k, v in LAYERS.items()}
+    zone_set = set(zones)
+    rows = []
+    for node in ids:
+        place, layer = divmod(int(node), 10)
+        info = places.loc[place]
+        centroid = layer == 0
+        rows.append(
+            {
+                "node_id": node,
+                "name": f"{info['name']} [{layer_names[layer]}]",
+                "x_coord": _num(info["x_coord"]),
+                "y_coord": _num(info["y_coord"]),
+                "zone_id": place if centroid and place in zone_set else None,
+                "through_traffic": not centroid,
+                "country": info["country"],
+                "place_id": place,
+                "layer": layer_names[layer],
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["zone_id"] = table["zone_id"].astype("Int64")
+    return table
+
+
+def build_assignment(model: CorridorModel) -> CorridorBuild:
+    """Build the assignment network, demand and class table of a corridor model.
+
+    Parameters
+    ----------
+    model
+        Source tables, the elements switched on and the parameters.
+
+    Returns
+    -------
+    CorridorBuild
+
+    Raises
+    ------
+    steppe.errors.InputError
+        Unknown commodity or zone in the demand, missing speed or length, unknown units.
+    """
+    commodities = read_commodities(model.commodities)
+    tariffs = TariffBook(model.tariffs, commodities)
+    out = _Links()
+    _physical_links(_active(model.links, "link", model, "link_id"), out, model)
+    layers = _place_layers(out)
+    physical_layers = {place: set(found) for place, found in layers.items()}
+    crossings = _active(model.crossings, "crossing", model, "crossing_id")
+    yards = _crossing_links(crossings, out, model, layers)
+    layers = _place_layers(out)
+    _gauge_breaks(out, layers, model, yards)
+    # a foreign gauge that only reaches a place by a crossing ends in its transshipment yard:
+    # no transfer to road or sea may bypass the yard's capacity
+    _transfers(out, _transfer_layers(physical_layers, layers), model)
+    demand = _demand_rows(model, commodities)
+    zones = sorted(set(demand["origin"]) | set(demand["destination"]))
+    _access(out, zones, layers)
+    _unserved(out, demand)
+    classes = _classes(demand, commodities, model)
+    links = _link_table(out, classes, commodities, tariffs, model)
+    nodes = _node_table(links, model, zones)
+    network = Network.from_frames(
+        nodes,
+        links,
+        name=model.name,
+        metadata={
+            "time_unit": "h",
+            "length_unit": "km",
+            "flow_unit": "t/year (bcm/year for gas)",
+            "year": model.parameters.year,
+        },
+    )
+    volumes = demand[["origin", "destination", "demand_class", "volume"]]
+    return CorridorBuild(
+        network=network,
+        demand=Demand.from_frame(volumes, network=network),
+        classes=classes,
+        commodities=commodities,
+        model=model,
+    )
