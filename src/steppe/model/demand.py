@@ -128,7 +128,7 @@ def _check_rows(
                     "a zone id of the network",
                 )
     for pos in np.flatnonzero(table.duplicated(KEY, keep="first").to_numpy()):
-        key = tuple(table.loc[pos, KEY])
+        key = tuple(v.item() if hasattr(v, "item") else v for v in table.loc[pos, KEY])
         problems.add(
             source,
             _label(rows, pos),

@@ -118,6 +118,13 @@ class DataWarning(UserWarning):
     """Input was accepted after a recoverable problem (e.g. a duplicate link was dropped)."""
 
 
+def _blank(column: pd.Series) -> pd.Series:
+    """Missing or whitespace-only cells (cheap for numeric columns)."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return column.isna()
+    return (column.isna() | (column.astype("string").str.strip() == "")).fillna(True).astype(bool)
+
+
 def _row_label(row_numbers: Sequence[int] | None, position: int) -> int | str:
     if row_numbers is None:
         return f"row {position + 1}"
@@ -128,7 +135,7 @@ def _coerce_numeric(
     column: pd.Series, spec: Field, source: str, rows: Sequence[int] | None, problems: Problems
 ) -> pd.Series:
     values = pd.to_numeric(column, errors="coerce")
-    bad = values.isna() & column.notna() & (column.astype("string").str.strip() != "")
+    bad = values.isna() & ~_blank(column)
     for pos in np.flatnonzero(bad.to_numpy()):
         problems.add(source, _row_label(rows, pos), spec.name, column.iloc[pos], "a number")
     if spec.is_integer:
@@ -249,11 +256,11 @@ def conform_table(
             raw = frame[spec.name]
             if spec.default is not None:
                 raw = raw.where(
-                    raw.notna() & (raw.astype("string").str.strip() != ""), spec.default
+                    ~_blank(raw), spec.default
                 )
         values = _coerce(raw, spec, source, row_numbers, problems)
         if spec.required:
-            empty = (raw.isna() | (raw.astype("string").str.strip() == "")).fillna(True)
+            empty = _blank(raw)
             for pos in np.flatnonzero(empty.to_numpy()):
                 problems.add(
                     source,
@@ -267,7 +274,7 @@ def conform_table(
     extra = [c for c in frame.columns if c not in out]
     result = pd.DataFrame(out, index=index)
     for name in extra:
-        result[name] = frame[name].to_numpy()
+        result[name] = frame[name].reset_index(drop=True)
     return result
 
 
