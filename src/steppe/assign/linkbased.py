@@ -110,19 +110,28 @@ class _State:
     next_direction: str = "fw"
 
 
+def _total(arrays: list[FloatArray]) -> FloatArray:
+    total: FloatArray = np.sum(arrays, axis=0)
+    return total
+
+
 def _target(
     state: _State, aon: Aon, algorithm: str, hessian: FloatArray
 ) -> tuple[list[FloatArray], str]:
     direction = "fw" if algorithm in ("fw", "msa") else state.next_direction
-    total = lambda arrays: np.sum(arrays, axis=0)  # noqa: E731
     if direction == "cfw" and state.s1 is not None:
-        alpha = _cfw_target(total(state.x), total(aon.flows), total(state.s1), hessian)
+        alpha = _cfw_target(_total(state.x), _total(aon.flows), _total(state.s1), hessian)
         return [
             alpha * s + (1 - alpha) * y for s, y in zip(state.s1, aon.flows, strict=True)
         ], "cfw"
     if direction == "bfw" and state.s1 is not None and state.s2 is not None and state.tau < 1.0:
         b0, b1, b2 = _bfw_betas(
-            total(state.x), total(aon.flows), total(state.s1), total(state.s2), state.tau, hessian
+            _total(state.x),
+            _total(aon.flows),
+            _total(state.s1),
+            _total(state.s2),
+            state.tau,
+            hessian,
         )
         return [
             b0 * y + b1 * s1 + b2 * s2

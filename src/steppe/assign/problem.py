@@ -83,7 +83,8 @@ def _allowed(network: Network, demand_class: str) -> BoolArray:
     allowed = uses.fillna("").map(
         lambda text: text.strip() == "" or demand_class in {u.strip() for u in text.split(";")}
     )
-    return allowed.to_numpy(dtype=np.bool_)
+    mask: BoolArray = allowed.to_numpy(dtype=np.bool_)
+    return mask
 
 
 def _od_csr(
@@ -113,7 +114,7 @@ def _cost_column(network: Network, column: str, demand_class: str) -> FloatArray
             f"demand class '{demand_class}' takes its fixed cost from link column '{column}', "
             f"which network '{network.name}' does not have"
         )
-    values = pd.to_numeric(network.links[column], errors="coerce").to_numpy(np.float64)
+    values: FloatArray = pd.to_numeric(network.links[column], errors="coerce").to_numpy(np.float64)
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

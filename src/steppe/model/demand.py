@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import SupportsIndex
 
 import numpy as np
 import pandas as pd
@@ -105,8 +106,9 @@ class Demand:
         return Demand(table=table)
 
 
-def _label(rows: Sequence[int] | None, pos: int) -> int | str:
-    return int(rows[pos]) if rows is not None else f"row {pos + 1}"
+def _label(rows: Sequence[int] | None, pos: SupportsIndex) -> int | str:
+    index = int(pos)
+    return int(rows[index]) if rows is not None else f"row {index + 1}"
 
 
 def _check_rows(

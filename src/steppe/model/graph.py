@@ -175,7 +175,8 @@ def _through_nodes(
     neighbours = _distinct_neighbour_count(a_tail, a_head, n)
     one_way = (indeg == 1) & (outdeg == 1) & (neighbours == 2)
     two_way = (indeg == 2) & (outdeg == 2) & (neighbours == 2)
-    return ~keep & (one_way | two_way)
+    through: BoolArray = ~keep & (one_way | two_way)
+    return through
 
 
 def _chains(

@@ -137,13 +137,13 @@ def _check_topology(
     for column in ("from_node_id", "to_node_id"):
         unknown = ~links[column].isin(known).to_numpy()
         for pos in np.flatnonzero(unknown):
-            row = int(rows[pos]) if rows is not None else f"row {pos + 1}"
+            row = int(rows[int(pos)]) if rows is not None else f"row {pos + 1}"
             problems.add(
                 source, row, column, links[column].iloc[pos], "a node id of the node table"
             )
     loops = (links["from_node_id"] == links["to_node_id"]).to_numpy()
     for pos in np.flatnonzero(loops):
-        row = int(rows[pos]) if rows is not None else f"row {pos + 1}"
+        row = int(rows[int(pos)]) if rows is not None else f"row {pos + 1}"
         problems.add(
             source,
             row,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import SupportsIndex
 
 import numpy as np
 import pandas as pd
@@ -125,7 +126,8 @@ def _blank(column: pd.Series) -> pd.Series:
     return (column.isna() | (column.astype("string").str.strip() == "")).fillna(True).astype(bool)
 
 
-def _row_label(row_numbers: Sequence[int] | None, position: int) -> int | str:
+def _row_label(row_numbers: Sequence[int] | None, position: SupportsIndex) -> int | str:
+    position = int(position)
     if row_numbers is None:
         return f"row {position + 1}"
     return int(row_numbers[position])
@@ -255,9 +257,7 @@ def conform_table(
         else:
             raw = frame[spec.name]
             if spec.default is not None:
-                raw = raw.where(
-                    ~_blank(raw), spec.default
-                )
+                raw = raw.where(~_blank(raw), spec.default)
         values = _coerce(raw, spec, source, row_numbers, problems)
         if spec.required:
             empty = _blank(raw)

@@ -27,7 +27,7 @@ def _ratio_power(x: float, cap: float, beta: float) -> float:
     if beta == 4.0:
         r2 = r * r
         return r2 * r2
-    return r**beta
+    return float(r**beta)
 
 
 @nb.njit(cache=True)
