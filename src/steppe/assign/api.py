@@ -82,7 +82,7 @@ def assign(
     state = None
     if warm_start is not None and warm_start.algorithm == config.algorithm:
         state = warm_start.solver_state
-    solver = _solver(config.algorithm)
+    solver = _solver(config)
     queue_delay = None
     if problem.links.has_hard_capacity:
         outcome, queue_delay = solve_constrained(
@@ -152,8 +152,12 @@ def beckmann_objective(
     return float(time_part + np.dot(fixed, x))
 
 
-def _solver(algorithm: str) -> Callable[..., SolverOutcome]:
-    if algorithm == "b":
+def _solver(config: AssignmentConfig) -> Callable[..., SolverOutcome]:
+    if config.stochastic:
+        from steppe.assign.sue import solve_sue
+
+        return solve_sue
+    if config.algorithm == "b":
         from steppe.assign.bush import solve_bush_based
 
         return solve_bush_based

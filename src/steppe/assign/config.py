@@ -29,12 +29,26 @@ class ClassCost:
         freight tariff in USD per tonne), or ``None``.
     fixed_cost_factor
         Time units per unit of that column (e.g. hours per USD: 1 / value of time).
+    dispersion
+        Logit dispersion θ (1 / time unit) of a stochastic user equilibrium for this class:
+        path shares within an OD pair are ``exp(−θ c) / Σ exp(−θ c)`` over the generated
+        path set. ``None`` (the default) is deterministic user equilibrium. When any class
+        has a dispersion, :func:`steppe.assign.assign` uses the path-based solver of
+        :mod:`steppe.assign.sue` for all classes.
     """
 
     toll_factor: float = 0.0
     distance_factor: float = 0.0
     fixed_cost_column: str | None = None
     fixed_cost_factor: float = 1.0
+    dispersion: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.dispersion is not None and not (0.0 < self.dispersion < float("inf")):
+            raise InputError(
+                f"dispersion {self.dispersion!r} must be a finite number > 0 (1 / time unit), "
+                "or None for deterministic equilibrium"
+            )
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,11 @@ class AssignmentConfig:
         if problems:
             raise InputError("invalid assignment configuration: " + "; ".join(problems))
 
+    @property
+    def stochastic(self) -> bool:
+        """Whether any class has a logit dispersion (stochastic user equilibrium)."""
+        return any(c.dispersion is not None for c in self.class_costs.values())
+
     def cost_of(self, demand_class: str) -> ClassCost:
         """Generalized-cost weights of a demand class."""
         return self.class_costs.get(demand_class, ClassCost(self.toll_factor, self.distance_factor))
@@ -108,7 +127,11 @@ class AssignmentConfig:
         """Plain-data view, for provenance and JSON."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["class_costs"] = {
-            k: {"toll_factor": v.toll_factor, "distance_factor": v.distance_factor}
+            k: {
+                "toll_factor": v.toll_factor,
+                "distance_factor": v.distance_factor,
+                "dispersion": v.dispersion,
+            }
             for k, v in self.class_costs.items()
         }
         return out
