@@ -29,6 +29,7 @@ demo: env
 	else echo "TNTP networks not found at $(STEPPE_TNTP_DIR): skipping the TNTP demo"; fi
 
 test: env
+	sh scripts/install-chromium.sh || echo "chromium not installed: the browser test will be skipped"
 	$(PY) -m pytest -q -n 2
 
 bench: $(VENV)/.bench-installed

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import tntp_path
 from steppe.cli import app
+from tntp_cases import tntp_path
 
 KEYS = {
     "algorithm",

@@ -18,7 +18,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from steppe import __version__
-from steppe.errors import ConvergenceWarning, SteppeError
+from steppe.commands._common import err, user_errors
+from steppe.errors import ConvergenceWarning
 
 app = typer.Typer(
     name="steppe",
@@ -27,7 +28,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
 
 
 class Algorithm(StrEnum):
@@ -40,20 +40,6 @@ class Algorithm(StrEnum):
     b = "b"
 
 
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn input errors into a one-paragraph message and exit status 2."""
-    try:
-        yield
-    except SteppeError as exc:
-        _fail(str(exc))
-    except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read input: {exc}")
 
 
 @contextmanager
@@ -128,7 +114,7 @@ def assign(
     from steppe.io.folders import read_case
     from steppe.io.tables import write_table
 
-    with _user_errors():
+    with user_errors():
         network, demand, extra = read_case(path)
         weights = extra.get("readme_weights")
         config = AssignmentConfig(
@@ -157,72 +143,6 @@ def assign(
         typer.echo(json.dumps(summary))
     else:
         _print_summary(summary)
-
-
-SCENARIOS = ("baseline",)
-
-
-@app.command()
-def run(
-    scenario: Annotated[str, typer.Argument(help="Scenario: baseline.")],
-    algorithm: Annotated[Algorithm, typer.Option(help="Assignment algorithm.")] = Algorithm.bfw,
-    gap: Annotated[float, typer.Option(help="Target relative gap.")] = 1e-6,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
-) -> None:
-    """Run a corridor scenario on the built-in eurasia model (base year 2023)."""
-    from steppe.scenario import load_eurasia, run_corridor
-    from steppe.scenario.report import run_summary
-
-    if scenario not in SCENARIOS:
-        _fail(f"unknown scenario {scenario!r}; available: {', '.join(SCENARIOS)}")
-    with _user_errors():
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            with _gap_progress(err.is_terminal and not as_json, gap) as progress:
-                solved = run_corridor(
-                    load_eurasia(), algorithm=algorithm.value, target_gap=gap, progress=progress
-                )
-        summary = run_summary(solved, scenario)
-    for warning in caught:
-        err.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
-    if as_json:
-        typer.echo(json.dumps(summary))
-        return
-    _print_run(summary)
-
-
-def _print_run(summary: dict[str, Any]) -> None:
-    console = Console()
-    console.print(
-        f"[bold]{summary['scenario']}[/]: relative gap {summary['relative_gap']:.2e} "
-        f"after {summary['iterations']} iterations, {summary['seconds']:.2f} s"
-    )
-    table = Table(title="Border crossings (per year)")
-    for column in ("crossing", "from", "to", "mode", "Mt", "kTEU", "trains", "bcm"):
-        table.add_column(column)
-    for row in summary["crossings"]:
-        table.add_row(
-            row["name"],
-            row["from_country"],
-            row["to_country"],
-            row["mode"],
-            f"{row['tonnes'] / 1e6:.2f}",
-            f"{row['teu'] / 1e3:.1f}",
-            f"{row['trains']:.0f}",
-            f"{row['bcm']:.2f}",
-        )
-    console.print(table)
-    shares = summary["route_shares"]["china_europe_containers"]
-    console.print(
-        "China–Europe containers by Chinese border port: "
-        + ", ".join(f"{port} {share:.0%}" for port, share in shares.items())
-    )
-    console.print(
-        "Transit (Mt/yr): " + ", ".join(f"{c} {t / 1e6:.1f}" for c, t in summary["transit"].items())
-    )
-    console.print(f"Unserved OD pairs: {len(summary['unserved'])}")
 
 
 def _pick(option: float | None, readme: float | None) -> float:
@@ -259,6 +179,19 @@ def _print_summary(summary: dict[str, Any]) -> None:
         text = f"{value:.6g}" if isinstance(value, float) else str(value)
         table.add_row(key, text)
     Console().print(table)
+
+
+def _register_commands() -> None:
+    """Attach the scenario, calibration and report commands (each in steppe.commands)."""
+    from steppe.commands import calibrate, report, scenario
+
+    for name in ("run", "runs", "compare", "diff", "sweep", "critical", "export"):
+        app.command(name=name)(getattr(scenario, name))
+    app.command(name="calibrate")(calibrate.calibrate)
+    app.command(name="report")(report.report)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import tntp_case
 from steppe.assign import AssignmentConfig, ClassCost, assign, beckmann_objective
 from steppe.assign.kernels.paths import all_or_nothing
 from steppe.assign.problem import build_problem
 from steppe.model import Demand, Network
+from tntp_cases import tntp_case
 
 CASES = ["SiouxFalls", "Anaheim", "Chicago-Sketch"]
 

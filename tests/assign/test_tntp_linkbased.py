@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import tntp_case
 from steppe.assign import assign, beckmann_objective
+from tntp_cases import tntp_case
 
 CASES = ["SiouxFalls", "Anaheim", "Chicago-Sketch"]
 # Relative gap at which BFW's link flows first match the best-known ones to 1% on every link

@@ -299,7 +299,7 @@ def test_links() -> None:
         if "pipeline" in r.mode:
             assert r.directed == "true", f"{label}: pipelines are one-way"
         if r.capacity != "":
-            assert r.capacity_unit == CAPACITY_UNITS[r.mode], label
+            assert r.capacity_unit in {CAPACITY_UNITS[r.mode], "mt_per_year"}, label
             assert r.capacity_scope in {"per_direction", "total"}, label
         if r.status == "operating" and r.opening_year != "":
             assert int(r.opening_year) <= 2025, label

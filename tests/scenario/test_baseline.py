@@ -36,8 +36,9 @@ def test_crossing_volumes_add_up_to_the_class_flows(baseline):
     assert gas == pytest.approx(22.73, rel=1e-6)  # Power of Siberia 1, 2023 (D3)
 
 
-def test_run_baseline_json_shape():
-    out = CliRunner().invoke(app, ["run", "baseline", "--json"])
+def test_run_baseline_json_shape(tmp_path):
+    store = tmp_path / "runs.duckdb"
+    out = CliRunner().invoke(app, ["run", "baseline", "--json", "--store", str(store)])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     for key in ("relative_gap", "seconds", "unserved", "crossings", "route_shares", "transit"):
@@ -48,6 +49,7 @@ def test_run_baseline_json_shape():
     for key in ("name", "from_country", "to_country", "mode", "tonnes", "teu", "trains", "bcm"):
         assert key in row
     assert all(len(r["from_country"]) == 2 and len(r["to_country"]) == 2 for r in data["crossings"])
+    assert store.is_file()  # the run went to the store named on the command line
 
 
 def test_unknown_scenario_exits_2_with_message():

@@ -118,7 +118,8 @@ def china_europe_route_shares(result: AssignmentResult, build: CorridorBuild) ->
     """Shares of China–Europe rail containers by Chinese exit (or entry) port.
 
     China–Europe containers are container classes between China and Russia, Belarus or the
-    EU, in either direction; each is counted once, where it crosses China's border by rail.
+    EU, in either direction; each is counted once, where it crosses China's border (by rail,
+    or by truck to the other side's railhead — both are a China–Europe train's exit port).
 
     Returns
     -------
@@ -132,7 +133,7 @@ def china_europe_route_shares(result: AssignmentResult, build: CorridorBuild) ->
     )
     border = (
         (flows["element"] == "crossing")
-        & (flows["mode"] == "rail")
+        & flows["mode"].isin(["rail", "road"])
         & ((flows["from_country"] == "CN") | (flows["to_country"] == "CN"))
     )
     chosen = flows[ce & border].copy()

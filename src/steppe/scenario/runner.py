@@ -30,15 +30,22 @@ def class_costs(build: CorridorBuild) -> dict[str, ClassCost]:
 
     Dividing money by the class's value of time puts every class on the shared time axis,
     so congestion and queueing delays (hours) are common to all while each class weighs
-    money its own way; route choice is the same as minimizing money + VOT × hours.
+    money its own way; route choice is the same as minimizing money + VOT × hours. A
+    commodity's ``dispersion_per_hour`` (logit θ, 1/hour) makes its classes stochastic.
     """
     return {
         row.demand_class: ClassCost(
             fixed_cost_column=row.money_column,
             fixed_cost_factor=1.0 / row.vot_usd_per_unit_hour,
+            dispersion=_dispersion(getattr(row, "dispersion_per_hour", None)),
         )
         for row in build.classes.itertuples()
     }
+
+
+def _dispersion(value: object) -> float | None:
+    number = float(value) if isinstance(value, int | float) else float("nan")
+    return number if number > 0 and number != float("inf") else None
 
 
 def run_corridor(

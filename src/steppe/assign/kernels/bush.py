@@ -1,4 +1,4 @@
-"""Bushes of Algorithm B: layout, labels in topological order, flow rebalancing, sorting.
+"""Bushes of Algorithm B: layout, labels in topological order, shortest paths, rebalancing.
 
 A *bush* is an acyclic subgraph rooted at one origin that reaches every node the origin can
 reach. It is stored compactly, per bush:
@@ -130,9 +130,8 @@ def longest_labels(
 
 @nb.njit(cache=True, nogil=True)
 def correct_labels(
-    n_in: int, order: Int32Array, edge_start: IntArray, edge_head: IntArray,
-    edge_cost: FloatArray, blocked: BoolArray, dist: FloatArray, queued: BoolArray,
-    queue: IntArray,
+    origin: int, edge_start: IntArray, edge_head: IntArray, edge_cost: FloatArray,
+    blocked: BoolArray, dist: FloatArray, queued: BoolArray, queue: IntArray,
 ) -> int:
     """Shortest paths on the whole graph, starting from the bush's labels.
 
@@ -140,9 +139,9 @@ def correct_labels(
     spans every reachable node) and is corrected in place: one scan of every edge in
     storage order, then a FIFO label-correcting search from the nodes it improved. Near
     equilibrium few labels change, so this is far cheaper than a heap search. ``queued`` and
-    ``queue`` are scratch per node. Returns the number of labels improved by the scan.
+    ``queue`` are scratch per node; ``blocked`` nodes other than ``origin`` are not passed
+    through. Returns the number of labels improved by the scan.
     """
-    origin = order[0]
     n_nodes = queue.shape[0]
     count = 0
     for v in range(n_nodes):
@@ -193,16 +192,17 @@ def rebalance_bush_flows(
     edge_tail: IntArray,
     low_pred: IntArray,
     demand: FloatArray,
-    min_share: float,
+    min_flow: float,
     node_flow: FloatArray,
 ) -> None:
     """Reload the origin's demand onto its bush with the current approach proportions.
 
     In reverse topological order every node's through flow (its demand plus what leaves it)
-    is split over its bush in-edges in proportion to their current flow; shares below
-    ``min_share`` are dropped (flows below the threshold removed). A node with through flow
-    but no inflow (demand that changed) takes it on its shortest in-edge. Restores exact
-    flow conservation after rounding or a change of demand.
+    is split over its bush in-edges in proportion to their current flow; in-edges carrying
+    ``min_flow`` or less get none (flows below the threshold removed: left alone, such
+    crumbs would keep long unused paths in the bush and block shortcuts). A node with
+    through flow but no inflow (demand that changed) takes it on its shortest in-edge.
+    Restores exact flow conservation after rounding or a change of demand.
 
     Parameters
     ----------
@@ -216,12 +216,9 @@ def rebalance_bush_flows(
     for k in range(n_in - 1, 0, -1):
         j = order[k]
         through = node_flow[j] + demand[j]
-        total = 0.0
-        for p in range(in_ptr[k], in_ptr[k + 1]):
-            total += in_flow[p]
         kept = 0.0
         for p in range(in_ptr[k], in_ptr[k + 1]):
-            if total > 0.0 and in_flow[p] >= min_share * total:
+            if in_flow[p] > min_flow:
                 kept += in_flow[p]
             else:
                 in_flow[p] = 0.0
@@ -235,81 +232,6 @@ def rebalance_bush_flows(
             p = low_pred[j]
             in_flow[p] = through
             node_flow[edge_tail[in_edge[p]]] += through
-
-
-@nb.njit(cache=True, nogil=True)
-def topological_sort(
-    origin: int,
-    edge_start: IntArray,
-    edge_head: IntArray,
-    rev_start: IntArray,
-    rev_edge: IntArray,
-    member: BoolArray,
-    edge_flow: FloatArray,
-    indegree: IntArray,
-    order: Int32Array,
-    in_ptr: Int32Array,
-    in_edge: Int32Array,
-    in_flow: FloatArray,
-) -> int:
-    """Order the bush given by ``member`` (Kahn) and lay out its slots.
-
-    Parameters
-    ----------
-    origin
-        Root node.
-    edge_start, edge_head, rev_start, rev_edge
-        Forward star and reverse star (edge ids grouped by head) of the class's graph.
-    member, edge_flow
-        Per edge: whether it is in the bush, and the origin's flow on it.
-    indegree
-        Scratch per node.
-    order, in_ptr, in_edge, in_flow
-        Output (see module docstring).
-
-    Returns
-    -------
-    int
-        Number of bush nodes, or -1 when the edges do not form an acyclic graph reachable
-        from the origin (never expected; callers treat it as an internal error).
-    """
-    n_nodes = edge_start.shape[0] - 1
-    n_members = 0
-    for v in range(n_nodes):
-        indegree[v] = 0
-    for e in range(edge_head.shape[0]):
-        if member[e]:
-            indegree[edge_head[e]] += 1
-            n_members += 1
-    if indegree[origin] != 0:
-        return -1
-    order[0] = origin
-    end = 1
-    k = 0
-    while k < end:
-        i = order[k]
-        k += 1
-        for e in range(edge_start[i], edge_start[i + 1]):
-            if member[e]:
-                j = edge_head[e]
-                indegree[j] -= 1
-                if indegree[j] == 0:
-                    order[end] = j
-                    end += 1
-    p = 0
-    for k in range(end):
-        j = order[k]
-        in_ptr[k] = p
-        for q in range(rev_start[j], rev_start[j + 1]):
-            e = rev_edge[q]
-            if member[e]:
-                in_edge[p] = e
-                in_flow[p] = edge_flow[e]
-                p += 1
-    in_ptr[end] = p
-    if p != n_members:
-        return -1
-    return end
 
 
 @nb.njit(cache=True, nogil=True)
@@ -346,62 +268,3 @@ def tree_bush(
             node_load[edge_tail[pred_edge[v]]] += load
     node_load[settled[0]] = 0.0
 
-
-@nb.njit(cache=True, nogil=True)
-def merges_first(
-    n_in: int,
-    order: Int32Array,
-    in_ptr: Int32Array,
-    in_edge: Int32Array,
-    in_flow: FloatArray,
-    edge_tail: IntArray,
-    position: IntArray,
-    mark: BoolArray,
-    staged_edge: Int32Array,
-    staged_flow: FloatArray,
-    slot_start: IntArray,
-    new_order: Int32Array,
-) -> int:
-    """Reorder the bush so that merge nodes (two or more in-edges) and their ancestors come
-    first; returns how many they are.
-
-    Flow shifts happen at merge nodes, along paths through their ancestors only, so the
-    passes of Algorithm B need labels for this leading part alone — often a small share of
-    a nearly tree-shaped bush. The order stays topological: ancestors of marked nodes are
-    marked, so every edge into the leading part comes from within it. ``position``,
-    ``mark`` (per node) and ``staged_*``/``slot_start``/``new_order`` are scratch.
-    """
-    for k in range(n_in):
-        position[order[k]] = k
-        mark[order[k]] = False
-    mark[order[0]] = True
-    for k in range(n_in - 1, 0, -1):
-        j = order[k]
-        if in_ptr[k + 1] - in_ptr[k] > 1 or mark[j]:
-            mark[j] = True
-            for p in range(in_ptr[k], in_ptr[k + 1]):
-                mark[edge_tail[in_edge[p]]] = True
-    lead = 0
-    for k in range(n_in):
-        if mark[order[k]]:
-            new_order[lead] = order[k]
-            lead += 1
-    rest = lead
-    for k in range(n_in):
-        if not mark[order[k]]:
-            new_order[rest] = order[k]
-            rest += 1
-    p = 0
-    for k in range(n_in):
-        slot_start[k] = p
-        old = position[new_order[k]]
-        for r in range(in_ptr[old], in_ptr[old + 1]):
-            staged_edge[p] = in_edge[r]
-            staged_flow[p] = in_flow[r]
-            p += 1
-    slot_start[n_in] = p
-    order[:n_in] = new_order[:n_in]
-    in_ptr[:n_in + 1] = slot_start[:n_in + 1]
-    in_edge[:p] = staged_edge[:p]
-    in_flow[:p] = staged_flow[:p]
-    return lead

@@ -25,24 +25,32 @@ Int32Array = npt.NDArray[np.int32]
 
 
 class LinkCosts(NamedTuple):
-    """Per network link row: BPR parameters, total flow, time and d(time)/d(flow)."""
+    """Per network link row: cost parameters, total flow, time and d(time)/d(flow).
+
+    Time is BPR plus, where ``hard_capacity`` is finite, the augmented-Lagrangian term
+    ``max(0, multiplier + penalty_weight·(x − hard_capacity))`` of
+    :mod:`steppe.assign.kernels.penalty` (hard capacities, solved around this solver).
+    """
 
     t0: FloatArray
     capacity: FloatArray
     alpha: FloatArray
     beta: FloatArray
+    hard_capacity: FloatArray
+    multiplier: FloatArray
+    penalty_weight: FloatArray
     flow: FloatArray
     time: FloatArray
     derivative: FloatArray
 
 
 class EdgeCosts(NamedTuple):
-    """Routing edges of all classes, numbered globally (class ``k`` owns
-    ``edge_base[k]:edge_base[k + 1]``).
+    """Routing edges of all classes, numbered globally.
 
-    ``link_start``/``links`` list each edge's links; ``link_edge[k * n_links + a]`` is the
-    global edge of class ``k`` that holds link ``a`` (-1 if none). ``fixed`` is the class's
-    flow-independent cost of the edge; ``cost`` and ``derivative`` are kept current.
+    Class ``k`` owns ``edge_base[k]:edge_base[k + 1]``. ``link_start``/``links`` list each
+    edge's links; ``link_edge[k * n_links + a]`` is the global edge of class ``k`` that
+    holds link ``a`` (-1 if none). ``fixed`` is the class's flow-independent cost of the
+    edge; ``cost`` and ``derivative`` are kept current.
     """
 
     edge_base: IntArray
@@ -62,12 +70,12 @@ def _bpr_power(x: float, capacity: float, beta: float) -> float:
     if beta == 4.0:
         r2 = r * r
         return r2 * r2
-    return r**beta
+    return float(r**beta)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _set_link_flow(links: LinkCosts, a: int, x: float) -> None:
-    """Set a link's flow and recompute its BPR time and derivative."""
+    """Set a link's flow and recompute its time and derivative."""
     if x < 0.0:
         x = 0.0  # rounding of a flow that was shifted away entirely
     links.flow[a] = x
@@ -75,11 +83,18 @@ def _set_link_flow(links: LinkCosts, a: int, x: float) -> None:
     alpha = links.alpha[a]
     beta = links.beta[a]
     capacity = links.capacity[a]
-    links.time[a] = t0 * (1.0 + alpha * _bpr_power(x, capacity, beta))
-    if x <= 0.0 or beta == 0.0:
-        links.derivative[a] = 0.0
-    else:
-        links.derivative[a] = t0 * alpha * beta * _bpr_power(x, capacity, beta - 1.0) / capacity
+    congestion = t0 * alpha * _bpr_power(x, capacity, beta)
+    time = t0 + congestion
+    # t0·α·β·(x/cap)^(β−1)/cap = congestion·β/x: one power per update, not two
+    derivative = congestion * beta / x if x > 0.0 else 0.0
+    hard = links.hard_capacity[a]
+    if hard != np.inf:
+        excess = links.multiplier[a] + links.penalty_weight[a] * (x - hard)
+        if excess > 0.0:
+            time += excess
+            derivative += links.penalty_weight[a]
+    links.time[a] = time
+    links.derivative[a] = derivative
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -169,7 +184,7 @@ def _divergence(
             if p < 0:
                 return -1
             b = edge_tail[in_edge[p]]
-    return a
+    return int(a)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -232,9 +247,9 @@ def shift_bush(
     """One pass of Algorithm B over a bush: labels, then Newton shifts at merge nodes.
 
     Only the leading ``n_span`` nodes of the order are visited: the merge nodes and their
-    ancestors (see :func:`steppe.assign.kernels.bush.merges_first`), where all shifts
-    happen. Merge nodes are visited in decreasing topological order; a node is shifted when
-    its longest used path costs more than its shortest. Nothing is shifted when the bush's
+    ancestors (see :mod:`steppe.assign.kernels.bush_update`), where all shifts happen.
+    Merge nodes are visited in decreasing topological order; a node is shifted when its
+    longest used path costs more than its shortest. Nothing is shifted when the bush's
     excess is at most ``min_excess`` (equilibrated enough).
 
     Returns
@@ -256,3 +271,12 @@ def shift_bush(
         newton_shift(j, low_pred, high_pred, position, in_edge, in_flow, edge_tail, base,
                      edges, links)
     return excess
+
+
+@nb.njit(cache=True)
+def refresh_costs(edges: EdgeCosts, links: LinkCosts) -> None:
+    """Recompute every link's time and derivative and every edge's cost from link flows."""
+    for a in range(links.flow.shape[0]):
+        _set_link_flow(links, a, links.flow[a])
+    for g in range(edges.cost.shape[0]):
+        refresh_edge(edges, links, g)

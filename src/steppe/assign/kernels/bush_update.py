@@ -10,6 +10,12 @@ can close cycles: a bush edge ``(j, i)`` is allowed ``low[i] < low[j] + c_ji``.)
 
 The same potential repairs the topological order: only the window of positions spanned by
 added edges that run against it is re-sorted, by ``reach``.
+
+Merge nodes first: flow shifts happen at merge nodes (two or more in-edges), along paths
+through their ancestors only, so the passes of Algorithm B need labels for that part of a
+bush alone — often a small share of a nearly tree-shaped bush. Updates therefore move the
+merge nodes and their ancestors to the front of the order (``span`` nodes); the order stays
+topological, since the ancestors of a marked node are marked.
 """
 
 from __future__ import annotations
@@ -184,9 +190,11 @@ def _merges_to_front(
     add_next: Int32Array,
     new_order: Int32Array,
 ) -> int:
-    """Move merge nodes and their ancestors to the front of the (topological) ``order`` of
-    the updated bush — kept slots of the old layout plus ``added`` edges — and return how
-    many they are (see :func:`steppe.assign.kernels.bush.merges_first`)."""
+    """Move merge nodes and their ancestors to the front of the order; return how many.
+
+    ``order`` is topological for the updated bush: kept slots of the old layout plus
+    ``added`` edges (see the module docstring).
+    """
     for k in range(n_new):
         add_first[order[k]] = -1
         mark[order[k]] = False
@@ -242,9 +250,11 @@ def _mark_kept(
     member: BoolArray,
     dropped_out: bool,
 ) -> int:
-    """Mark the bush edges that stay (used, or a node's shortest in-edge) as members; the
-    dropped ones become non-members when ``dropped_out``, members otherwise. Returns the
-    number dropped."""
+    """Mark the bush edges that stay (used, or a node's shortest in-edge) as members.
+
+    The dropped ones become non-members when ``dropped_out``, members otherwise. Returns
+    the number dropped.
+    """
     dropped = 0
     for k in range(1, n_in):
         shortest = low_pred[order[k]]
@@ -270,7 +280,7 @@ def update_bush(
     blocked: BoolArray,
     edge_cost: FloatArray,
     demand: FloatArray,
-    min_share: float,
+    min_flow: float,
     low: FloatArray,
     high: FloatArray,
     low_pred: IntArray,
@@ -298,9 +308,9 @@ def update_bush(
                 low, high, low_pred, high_pred, position)
     return reshape_bush(n_in, order, in_ptr, in_edge, in_flow, edge_start, edge_head,
                         edge_tail, blocked,
-                        edge_cost, demand, min_share, low, low, high, low_pred, high_pred,
+                        edge_cost, demand, min_flow, low, low, high, low_pred, high_pred,
                         position, node_flow, member, added, staged_edge, edge_flow,
-                        slot_start, mark, new_order, True)
+                        slot_start, mark, new_order)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -316,7 +326,7 @@ def reshape_bush(
     blocked: BoolArray,
     edge_cost: FloatArray,
     demand: FloatArray,
-    min_share: float,
+    min_flow: float,
     low: FloatArray,
     best: FloatArray,
     high: FloatArray,
@@ -331,33 +341,32 @@ def reshape_bush(
     slot_start: IntArray,
     mark: BoolArray,
     new_order: Int32Array,
-    improvable: bool,
 ) -> tuple[int, int]:
-    """The update proper, given the bush's labels (``low``/``low_pred``/``position`` from
-    :func:`steppe.assign.kernels.bush.bush_labels`; ``low`` is ``inf`` off the bush) and
-    ``best``, shortest paths on the whole graph or ``low`` (see :func:`add_shortcuts`).
+    """Update one bush, given its labels.
 
-    Unused edges are dropped except each node's shortest in-edge, so every node stays
-    reachable; an edge dropped is not added back in the same update. Shortcuts are only
-    looked for when ``improvable`` (``best`` is below ``low`` somewhere: otherwise none can
-    exist). The merge nodes and their ancestors are moved to the front of the order (see
-    :func:`steppe.assign.kernels.bush.merges_first`). Returns the new number of bush nodes
-    and of those leading nodes, the latter -1 when no edge was dropped or added (the layout
-    is as it was).
+    ``low``/``low_pred``/``position`` come from
+    :func:`steppe.assign.kernels.bush.bush_labels` (``low`` is ``inf`` off the bush);
+    ``best`` is the shortest path on the whole graph, or ``low`` (see
+    :func:`add_shortcuts`).
+
+    Flows at or below ``min_flow`` are moved onto the other in-edges (rebalance), unused
+    edges are dropped except each node's shortest in-edge, so every node stays reachable
+    (an edge dropped is not added back in the same update), and shortcuts are added. The
+    merge nodes and their ancestors are moved to the front of the order (see the module
+    docstring). Returns the new number of bush nodes and of those leading nodes, the
+    latter -1 when no edge was dropped or added (the layout is as it was).
     """
     rebalance_bush_flows(n_in, order, in_ptr, in_edge, in_flow, edge_tail, low_pred, demand,
-                         min_share, node_flow)
+                         min_flow, node_flow)
     member[:] = False
     removed = _mark_kept(n_in, order, in_ptr, in_edge, in_flow, low_pred, member, True)
-    n_added = 0
-    if improvable:
-        longest_labels(n_in, order, in_ptr, in_edge, edge_tail, edge_cost, member, high)
-        if removed:
-            _mark_kept(n_in, order, in_ptr, in_edge, in_flow, low_pred, member, False)
-        n_added = add_shortcuts(order[0], edge_start, edge_head, edge_cost, blocked, low,
-                                best, high, member, added)
-        if removed:
-            _mark_kept(n_in, order, in_ptr, in_edge, in_flow, low_pred, member, True)
+    longest_labels(n_in, order, in_ptr, in_edge, edge_tail, edge_cost, member, high)
+    if removed:
+        _mark_kept(n_in, order, in_ptr, in_edge, in_flow, low_pred, member, False)
+    n_added = add_shortcuts(order[0], edge_start, edge_head, edge_cost, blocked, low, best,
+                            high, member, added)
+    if removed:
+        _mark_kept(n_in, order, in_ptr, in_edge, in_flow, low_pred, member, True)
     if n_added == 0 and removed == 0:
         return n_in, -1
     n_new = _extend_order(n_in, order, edge_tail, edge_head, low, high, position, added,

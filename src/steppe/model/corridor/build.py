@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -110,7 +110,7 @@ def _capacity_tonnes(value: float, unit: str, p: Any) -> float:
     }
     if unit not in factors:
         raise InputError(f"unknown capacity unit {unit!r}; expected one of {', '.join(factors)}")
-    return value * factors[unit]
+    return float(value * factors[unit])
 
 
 def _link_layers(row: dict[str, Any]) -> list[str]:
@@ -135,7 +135,11 @@ def _physical_links(links: pd.DataFrame, out: _Links, model: CorridorModel) -> N
                 f"link {row['link_id']} ({row.get('name')}): needs length_km >= 0 "
                 f"and a positive commercial or design speed; got {length}, {speed}"
             )
-        capacity = _capacity_tonnes(_num(row.get("capacity")), str(row.get("capacity_unit")), p)
+        capacity = _capacity_tonnes(
+            _num(row.get("capacity")),
+            str(row.get("capacity_unit")),
+            _element_parameters(row, model),
+        )
         pipeline = str(row["mode"]).endswith("pipeline")
         for layer in _link_layers(row):
             ends = [(row["from_node_id"], row["to_node_id"])]
@@ -181,11 +185,16 @@ def _crossing_links(
     crossings: pd.DataFrame, out: _Links, model: CorridorModel, layers: dict[int, set[str]]
 ) -> list[tuple[int, str, str, float, int]]:
     """Add crossing links; return the transshipments they need (place, from, to, cap, id)."""
-    p = model.parameters
     yards = []
     for row in crossings.to_dict("records"):
+        p = _element_parameters(row, model)
         a, b = int(row["node_a"]), int(row["node_b"])
         capacity = _capacity_tonnes(_num(row.get("capacity")), str(row.get("capacity_unit")), p)
+        container_lane = _capacity_tonnes(
+            _num(row.get("container_trains_per_day")),
+            "trains_per_day",
+            replace(p, train_payload_t=model.parameters.train_payload_t),
+        )
         directions = [(a, b, "ab", row["country_a"], row["country_b"])]
         if not _flag(row.get("directed")):
             directions.append((b, a, "ba", row["country_b"], row["country_a"]))
@@ -199,27 +208,52 @@ def _crossing_links(
                             _num(row.get(f"transshipment_capacity_{way}")), "trains_per_day", p
                         )
                         yards.append((head, layer, target, yard, int(row["crossing_id"])))
-                out.add(
-                    node_id(tail, layer),
-                    node_id(head, layer),
-                    element="crossing",
-                    element_id=int(row["crossing_id"]),
-                    name=str(row["name"]),
-                    mode=mode,
-                    layer=layer,
-                    country="",
-                    from_country=c_from,
-                    to_country=c_to,
-                    length=_num(row.get("length_km"), 0.0),
-                    free_flow_time=_num(row.get(f"dwell_hours_{way}"), 0.0),
-                    fee_usd=_num(row.get("fee_usd_per_tonne"), 0.0),
-                    soft_capacity=math.nan,
-                    hard_capacity=capacity,
-                    gauge_mm=1520.0
-                    if layer == "rail_1520"
-                    else (1435.0 if layer == "rail_1435" else math.nan),
-                )
+                lanes = [("", capacity)]
+                if mode == "rail" and math.isfinite(container_lane):
+                    lanes = [("general", capacity), ("container", container_lane)]
+                for lane, lane_capacity in lanes:
+                    out.add(
+                        node_id(tail, layer),
+                        node_id(head, layer),
+                        element="crossing",
+                        element_id=int(row["crossing_id"]),
+                        name=str(row["name"]),
+                        mode=mode,
+                        layer=layer,
+                        lane=lane,
+                        country="",
+                        from_country=c_from,
+                        to_country=c_to,
+                        length=_num(row.get("length_km"), 0.0),
+                        free_flow_time=_num(row.get(f"dwell_hours_{way}"), 0.0),
+                        fee_usd=_num(row.get("fee_usd_per_tonne"), 0.0),
+                        soft_capacity=math.nan,
+                        hard_capacity=lane_capacity if mode == "rail" else _road(row, p, mode),
+                        gauge_mm=1520.0
+                        if layer == "rail_1520"
+                        else (1435.0 if layer == "rail_1435" else math.nan),
+                    )
     return yards
+
+
+def _element_parameters(row: dict[str, Any], model: CorridorModel) -> Any:
+    """Model parameters with an element's own train payload (t/train), if it has one."""
+    payload = _num(row.get("train_payload_t"))
+    if math.isfinite(payload):
+        return replace(model.parameters, train_payload_t=payload)
+    return model.parameters
+
+
+def _road(row: dict[str, Any], p: Any, mode: str) -> float:
+    """A crossing's capacity on a non-rail mode.
+
+    Only a capacity in that mode's own unit (trucks/day for road, Mt or bcm for pipelines)
+    applies; a rail train count does not.
+    """
+    unit = str(row.get("capacity_unit"))
+    if unit == "trains_per_day" or (mode == "road" and unit not in ("trucks_per_day",)):
+        return math.nan
+    return _capacity_tonnes(_num(row.get("capacity")), unit, p)
 
 
 def _gauge_breaks(
@@ -254,7 +288,32 @@ def _gauge_breaks(
             )
 
 
-def _transfers(out: _Links, layers: dict[int, set[str]], model: CorridorModel) -> None:
+def _national_gauge(links: pd.DataFrame) -> dict[str, int]:
+    """Most common rail gauge (mm) of each country's rail links."""
+    rail = links[links["mode"].astype(str) == "rail"]
+    gauges = pd.to_numeric(rail["gauge_mm"], errors="coerce")
+    table = pd.DataFrame({"country": rail["country"], "gauge": gauges}).dropna()
+    return {str(c): int(g.mode().iloc[0]) for c, g in table.groupby("country")["gauge"]}
+
+
+def _gauge_break_border_places(crossings: pd.DataFrame, links: pd.DataFrame) -> set[int]:
+    """Border places where the rail gauge changes.
+
+    These are the ends of crossings with ``gauge_change`` and of any crossing (e.g. a
+    road-only one) between countries of different national gauges.
+    """
+    national = _national_gauge(links)
+    places: set[int] = set()
+    for row in crossings.to_dict("records"):
+        a, b = national.get(str(row["country_a"])), national.get(str(row["country_b"]))
+        if _flag(row.get("gauge_change")) or (a is not None and b is not None and a != b):
+            places |= {int(row["node_a"]), int(row["node_b"])}
+    return places
+
+
+def _transfers(
+    out: _Links, layers: dict[int, set[str]], model: CorridorModel, border_breaks: set[int]
+) -> None:
     countries = model.place_country()
     for place, present in layers.items():
         here = [layer for layer in TRANSFER_LAYERS if layer in present]
@@ -267,6 +326,9 @@ def _transfers(out: _Links, layers: dict[int, set[str]], model: CorridorModel) -
                     node_id(place, dst),
                     element="transfer",
                     element_id=place,
+                    # a rail↔road transfer at a gauge-break border is a transshipment: it
+                    # costs at least the gauge change, so trucks cannot bypass the yard
+                    border_gauge_break=place in border_breaks and src != "sea" and dst != "sea",
                     name=f"{src} to {dst}",
                     mode="transfer",
                     layer=dst,
@@ -372,13 +434,18 @@ def _money(
 ) -> float:
     element, mode = link["element"], str(link["mode"])
     if element == "link":
-        return tariffs.rate(mode, str(link["country"]), commodity.name, "per_km") * link["length"]
+        length = float(link["length"])
+        return tariffs.rate(mode, str(link["country"]), commodity.name, "per_km") * length
     if element == "crossing":
         return float(link.get("fee_usd", 0.0) or 0.0)
     if element == "transshipment":
         return tariffs.rate("rail", str(link["country"]), commodity.name, "gauge_change")
     if element == "transfer":
-        return tariffs.rate("transfer", str(link["country"]), commodity.name, "per_transfer")
+        rate = tariffs.rate("transfer", str(link["country"]), commodity.name, "per_transfer")
+        if link.get("border_gauge_break"):
+            gauge = tariffs.rate("rail", str(link["country"]), commodity.name, "gauge_change")
+            rate = max(rate, gauge)
+        return rate
     if element == "unserved":
         return model.parameters.unserved_cost_usd_per_t
     return 0.0
@@ -401,6 +468,7 @@ def _classes(
                 "assignment_unit": c.assignment_unit,
                 "units_per_assignment_unit": c.units_per_assignment_unit,
                 "vot_usd_per_unit_hour": c.vot_per_assignment_unit_hour(model.parameters),
+                "dispersion_per_hour": c.dispersion_per_hour,
                 "money_column": f"money_{name}",
             }
         )
@@ -410,6 +478,7 @@ def _classes(
 def _allowed(link: dict[str, Any], classes: pd.DataFrame, commodities: dict[str, Commodity]) -> str:
     if link["element"] == "unserved":
         return str(link["unserved_class"])
+    lane = link.get("lane", "")
     modes = {str(link["mode"])}
     if link["element"] == "transfer":
         modes = {"transfer"}
@@ -417,6 +486,8 @@ def _allowed(link: dict[str, Any], classes: pd.DataFrame, commodities: dict[str,
         row.demand_class
         for row in classes.itertuples()
         if modes <= commodities[row.commodity].allowed_modes
+        and (lane != "container" or row.commodity == "container")
+        and (lane != "general" or row.commodity != "container")
     ]
     return ";".join(ok) if ok else "-"
 
@@ -501,7 +572,12 @@ def build_assignment(model: CorridorModel) -> CorridorBuild:
     _gauge_breaks(out, layers, model, yards)
     # a foreign gauge that only reaches a place by a crossing ends in its transshipment yard:
     # no transfer to road or sea may bypass the yard's capacity
-    _transfers(out, _transfer_layers(physical_layers, layers), model)
+    _transfers(
+        out,
+        _transfer_layers(physical_layers, layers),
+        model,
+        _gauge_break_border_places(crossings, model.links),
+    )
     demand = _demand_rows(model, commodities)
     zones = sorted(set(demand["origin"]) | set(demand["destination"]))
     _access(out, zones, layers)

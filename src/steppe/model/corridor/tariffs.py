@@ -25,6 +25,8 @@ class Commodity:
     tonnes_per_unit: float | None
     value_of_time_usd_per_unit_hour: float | None
     allowed_modes: frozenset[str]
+    dispersion_per_hour: float | None = None
+    """Logit route-choice dispersion θ (1/hour of generalized cost); None = deterministic."""
 
     @property
     def assignment_unit(self) -> str:
@@ -64,6 +66,7 @@ def read_commodities(table: pd.DataFrame) -> dict[str, Commodity]:
             tonnes_per_unit=_number(row.get("tonnes_per_unit")),
             value_of_time_usd_per_unit_hour=_number(row.get("value_of_time_usd_per_unit_hour")),
             allowed_modes=modes,
+            dispersion_per_hour=_number(row.get("dispersion_per_hour")),
         )
     return out
 

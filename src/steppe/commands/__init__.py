@@ -1,0 +1,1 @@
+"""Command functions of the ``steppe`` CLI (registered in :mod:`steppe.cli`)."""

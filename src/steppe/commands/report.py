@@ -1,0 +1,156 @@
+"""``steppe report``: solve scenarios and write one self-contained HTML report."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+ALL = "all"
+"""Scenario argument meaning the baseline and every preset."""
+
+
+def _preset_names() -> list[str]:
+    try:
+        from steppe.scenario.spec import preset_names
+    except ImportError:  # the scenario presets are not installed
+        return ["baseline"]
+    names = preset_names()
+    return ["baseline", *[n for n in names if n != "baseline"]]
+
+
+def _transit_fees(scenario: Any, build: Any) -> list[dict[str, Any]]:
+    """A scenario's transit fees kept out of route choice, per assignment unit."""
+    from steppe.scenario.edits import apply_edits
+    from steppe.scenario.execute import load_base
+
+    edited = apply_edits(load_base(scenario.base)[0], scenario)
+    fees = []
+    for edit in edited.build_edits:
+        p = dict(edit.payload)
+        if edit.kind != "transit_fee" or p.get("route_choice", True):
+            continue
+        commodity = build.commodities[p["commodity"]]
+        per_unit = 1.0 if p["unit"] == "USD/t" else commodity.units_per_assignment_unit
+        fees.append(
+            {
+                "country": p["country"],
+                "commodity": p["commodity"],
+                "usd_per_unit": float(p["value"]) * per_unit,
+                "modes": p.get("modes"),
+            }
+        )
+    return fees
+
+
+def solve_entry(name: str, *, gap: float | None = None) -> Any:
+    """Solve a preset or scenario file (or the built-in baseline) as a report entry."""
+    from steppe.viz.report import ReportEntry
+
+    try:
+        from steppe.scenario.execute import run_scenario
+        from steppe.scenario.spec import load_scenario
+    except ImportError:
+        load_scenario = None
+    if load_scenario is None:
+        from steppe.scenario import load_eurasia, run_corridor
+
+        if name != "baseline":
+            raise typer.BadParameter(f"unknown scenario {name!r}: only 'baseline' is available")
+        run = run_corridor(load_eurasia(), target_gap=gap or 1e-6)
+        return ReportEntry(name=name, run=run, description="2023 base year")
+    scenario = load_scenario(name)
+    options = {"target_gap": gap} if gap is not None else {}
+    run = run_scenario(scenario, **options)
+    try:
+        fees = _transit_fees(scenario, run.build)
+    except Exception:
+        fees = []
+    return ReportEntry(
+        name=scenario.name or name,
+        run=run,
+        description=scenario.description,
+        source_ids=tuple(scenario.sources),
+        transit_fees=tuple(fees),
+        notes=(f"Scenario file: {scenario.source}",),
+    )
+
+
+def _print_headlines(rows: list[dict[str, Any]], path: Path) -> None:
+    console = Console()
+    table = Table(title="Headline results")
+    for column in (
+        "scenario",
+        "MN transit revenue (USD m/yr)",
+        "UB hub rank",
+        "MN balance",
+        "China–Europe shares",
+        "unserved (Mt/yr)",
+    ):
+        table.add_column(column)
+    for r in rows:
+        balance = r["mn_balance_index"]
+        table.add_row(
+            r["scenario"],
+            f"{r['mn_transit_revenue_usd'] / 1e6:,.1f}",
+            "–" if r["ub_hub_rank"] is None else f"{r['ub_hub_rank']}/{r['hubs']}",
+            "–" if not math.isfinite(balance) else f"{balance:.3f}",
+            ", ".join(f"{p} {s:.0%}" for p, s in r["china_europe_shares"].items()),
+            f"{r['unserved_t'] / 1e6:,.2f}",
+        )
+    console.print(table)
+    console.print(f"report: {path.resolve()}")
+
+
+def report(
+    scenarios: Annotated[
+        list[str],
+        typer.Argument(help="Presets or scenario TOML files; 'all' = baseline + every preset."),
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
+    gap: Annotated[
+        float | None, typer.Option(help="Target relative gap [default: each scenario's].")
+    ] = None,
+    exposure: Annotated[
+        bool,
+        typer.Option(help="Add Mongolia's closure exposure (two extra solves per scenario)."),
+    ] = False,
+    png: Annotated[
+        Path | None,
+        typer.Option(help="Also write every chart as PNG into this folder (needs kaleido)."),
+    ] = None,
+) -> None:
+    """Solve scenarios and write one self-contained HTML report comparing them."""
+    import pandas as pd
+
+    from steppe.viz.report import headline, write_report
+
+    names = [n for s in scenarios for n in (_preset_names() if s == ALL else [s])]
+    entries = [solve_entry(n, gap=gap) for n in dict.fromkeys(names)]
+    table = None
+    if exposure:
+        from steppe.scenario.exposure import exposure_table
+
+        cache: dict[Any, Any] = {}
+        parts = [
+            exposure_table(e.run, countries=["MN"], cache=cache).assign(scenario=e.name)
+            for e in entries
+        ]
+        table = pd.concat(parts, ignore_index=True)
+    figures: dict[str, Any] = {}
+    path = write_report(entries, out, exposure=table, figures=figures)
+    if png is not None:
+        from steppe.viz.export import png_export_available, save_png
+
+        if png_export_available():
+            for slug, fig in figures.items():
+                save_png(fig, png / f"{slug}.png")
+        else:
+            typer.echo("PNG export skipped: kaleido or chromium not installed", err=True)
+    _print_headlines([headline(e) for e in entries], path)

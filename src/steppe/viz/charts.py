@@ -1,0 +1,167 @@
+"""Charts: time/cost–distance profiles, border bars, balance across scenarios."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+
+
+def _staircase(profile: pd.DataFrame, value: str) -> tuple[list[float], list[float], list[str]]:
+    """Points of a TCD line: a step element is drawn as a vertical rise, then its length."""
+    xs, ys, labels = [0.0], [0.0], ["start"]
+    km = total = 0.0
+    for row in profile.itertuples():
+        step = float(getattr(row, value))
+        if row.is_step:
+            total += step
+            xs.append(km)
+            ys.append(total)
+            labels.append(f"{row.element}: {row.name} ({row.country})")
+            km += float(row.distance_km)
+        else:
+            km += float(row.distance_km)
+            total += step
+        xs.append(km)
+        ys.append(total)
+        labels.append(f"{row.element}: {row.name} ({row.country})")
+    return xs, ys, labels
+
+
+def tcd_chart(profiles: Mapping[str, pd.DataFrame], *, title: str = "") -> go.Figure:
+    """Time/cost–distance chart, one line per scenario (UNESCAP method).
+
+    Parameters
+    ----------
+    profiles
+        Scenario name → :func:`steppe.analysis.time_cost_distance` table.
+    title
+        Chart title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two panels sharing the distance axis: cumulative hours and cumulative USD per
+        assignment unit; borders and transshipments are vertical steps.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("time (h)", "cost (USD/t)"))
+    for i, (name, profile) in enumerate(profiles.items()):
+        colour = PALETTE[i % len(PALETTE)]
+        for col, value in ((1, "hours"), (2, "usd")):
+            xs, ys, labels = _staircase(profile, value)
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=col == 1,
+                    line={"color": colour, "dash": "solid" if i == 0 else "dash"},
+                    marker={"size": 4},
+                    text=labels,
+                    hovertemplate="%{text}<br>%{x:.0f} km, %{y:.1f}<extra>" + name + "</extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_xaxes(title_text="distance (km)")
+    fig.update_layout(title=title, height=420, margin={"t": 60, "l": 50, "r": 20, "b": 40})
+    return fig
+
+
+def border_chart(tables: Mapping[str, pd.DataFrame], *, country: str = "MN") -> go.Figure:
+    """Grouped bars of freight (Mt/year) per crossing and direction touching ``country``.
+
+    Parameters
+    ----------
+    tables
+        Scenario name → :func:`steppe.analysis.border_table`.
+    country
+        Country whose borders are shown.
+    """
+    fig = go.Figure()
+    for i, (name, table) in enumerate(tables.items()):
+        mine = table[(table["from_country"] == country) | (table["to_country"] == country)]
+        mine = mine[mine["mode"].isin(["rail", "road"])]
+        grouped = mine.groupby(["name", "direction"], as_index=False)[
+            ["tonnes", "shadow_price_h"]
+        ].agg({"tonnes": "sum", "shadow_price_h": "max"})
+        label = grouped["name"] + " " + grouped["direction"]
+        fig.add_trace(
+            go.Bar(
+                x=label,
+                y=grouped["tonnes"] / 1e6,
+                name=name,
+                marker_color=PALETTE[i % len(PALETTE)],
+                customdata=grouped["shadow_price_h"],
+                hovertemplate="%{x}: %{y:.2f} Mt/yr<br>queue %{customdata:.1f} h"
+                "<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        title=f"Border crossings of {country} (Mt/year)",
+        yaxis_title="Mt/year",
+        height=440,
+        margin={"t": 60, "l": 50, "r": 20, "b": 140},
+    )
+    return fig
+
+
+def balance_chart(
+    shares: Mapping[str, pd.DataFrame],
+    *,
+    country: str = "MN",
+    neighbours: tuple[str, ...] = ("RU", "CN"),
+) -> go.Figure:
+    """Stacked shares of a country's trade: Russia / China / third countries, per scenario.
+
+    Two panels: by trade partner and by the neighbour whose border the trade crosses.
+
+    Parameters
+    ----------
+    shares
+        Scenario name → :func:`steppe.analysis.trade_shares` (tonnes).
+    """
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("by partner", "by border crossed"), shared_yaxes=True
+    )
+    groups = (*neighbours, "third countries")
+    colours = dict(zip(groups, ("#d62728", "#1f77b4", "#7f7f7f"), strict=False))
+    names = list(shares)
+    for col, measure in ((1, "partner"), (2, "via_neighbour")):
+        values: dict[str, list[float]] = {g: [] for g in groups}
+        for name in names:
+            table = shares[name]
+            rows = table[(table["country"] == country) & (table["measure"] == measure)]
+            group = rows["other"].where(rows["other"].isin(neighbours), "third countries")
+            summed = rows["share_t"].groupby(group).sum()
+            for g in groups:
+                values[g].append(float(summed.get(g, 0.0)))
+        for g in groups:
+            fig.add_trace(
+                go.Bar(
+                    x=names,
+                    y=values[g],
+                    name=g,
+                    legendgroup=g,
+                    showlegend=col == 1,
+                    marker_color=colours[g],
+                    hovertemplate="%{x}: %{y:.1%}<extra>" + g + "</extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_layout(
+        barmode="stack",
+        title=f"Balance of {country}'s trade (share of tonnes)",
+        yaxis_tickformat=".0%",
+        height=420,
+        margin={"t": 70, "l": 50, "r": 20, "b": 60},
+    )
+    return fig

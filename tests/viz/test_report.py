@@ -1,0 +1,59 @@
+"""Charts, maps and the self-contained HTML report."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
+
+from three_country import solve, three_country_model
+
+from steppe.analysis import border_table, time_cost_distance, trade_shares
+from steppe.viz import (
+    ReportEntry,
+    balance_chart,
+    border_chart,
+    build_report,
+    difference_map,
+    flow_map,
+    tcd_chart,
+)
+from steppe.viz.report import headline
+
+
+@pytest.fixture(scope="module")
+def three():
+    return solve(three_country_model())
+
+
+def test_charts_build(three):
+    r, b = three.result, three.build
+    tcd = time_cost_distance(r, b, origin="Ulaanbaatar", destination="KR port",
+                             commodity="general_cargo")
+    fig = tcd_chart({"base": tcd, "again": tcd})
+    assert len(fig.data) == 4
+    # a border is a vertical step: two points at the same distance
+    xs = fig.data[0].x
+    assert any(xs[i] == xs[i + 1] for i in range(len(xs) - 1))
+    assert len(border_chart({"base": border_table(r, b)}).data) == 1
+    assert len(balance_chart({"base": trade_shares(r, b)}).data) == 6
+    assert len(flow_map(r, b).data) > 3
+    assert len(difference_map((r, b), (r, b)).data) >= 1
+
+
+def test_report_is_self_contained(three):
+    text = build_report([ReportEntry("base", three), ReportEntry("again", three)])
+    assert not re.search(r"<script[^>]+src=", text)
+    assert not re.search(r"<link[^>]+href=", text)
+    assert "Plotly.newPlot" in text and "Headline results" in text
+
+
+def test_headline_answers_the_seed_questions(three):
+    row = headline(ReportEntry("base", three))
+    assert row["mn_transit_revenue_usd"] > 0
+    assert row["ub_hub_rank"] is not None
+    assert row["mn_balance_index"] == pytest.approx(0.84)
