@@ -14,7 +14,7 @@ env: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,dist]"
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.installed
@@ -22,7 +22,7 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 	touch $@
 
 demo: env
-	$(STEPPE) run baseline
+	$(STEPPE) report all -o demo/report.html
 	@if [ -d "$(STEPPE_TNTP_DIR)/Chicago-Sketch" ]; then \
 		$(STEPPE) assign $(STEPPE_TNTP_DIR)/Chicago-Sketch --algorithm bfw --gap 1e-4 \
 			--out demo/chicago-flows.parquet; \

@@ -45,6 +45,34 @@ def test_charts_build(three):
     assert len(difference_map((r, b), (r, b)).data) >= 1
 
 
+def _axis_titles(fig) -> list[str]:
+    layout = fig.to_plotly_json()["layout"]
+    axes = [v for k, v in layout.items() if k.startswith(("xaxis", "yaxis"))
+            and not v.get("matches")]  # an axis shared with another is titled there
+    return [(a.get("title") or {}).get("text") or "" for a in axes]
+
+
+def test_every_chart_has_axis_titles_with_units_a_legend_and_a_source_note(three):
+    r, b = three.result, three.build
+    tcd = time_cost_distance(r, b, origin="Ulaanbaatar", destination="KR port",
+                             commodity="general_cargo")
+    figures = {
+        "tcd": tcd_chart({"base": tcd}),
+        "border": border_chart({"base": border_table(r, b)}),
+        "balance": balance_chart({"base": trade_shares(r, b)}),
+        "map": flow_map(r, b),
+        "difference": difference_map((r, b), (r, b)),
+    }
+    for name, fig in figures.items():
+        titles = _axis_titles(fig)
+        assert titles and all(titles), (name, titles)
+        assert any("(" in t for t in titles), (name, titles)  # a unit in brackets
+        notes = [a.text for a in fig.layout.annotations if a.text.startswith("Source:")]
+        assert len(notes) == 1, name
+        if name != "difference":
+            assert any(t.name and t.showlegend is not False for t in fig.data), name
+
+
 def test_report_is_self_contained(three):
     text = build_report([ReportEntry("base", three), ReportEntry("again", three)])
     assert not re.search(r"<script[^>]+src=", text)

@@ -8,17 +8,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from steppe.commands._common import err, user_errors
 
 ALL = "all"
 """Scenario argument meaning the baseline and every preset."""
 
 
 def _preset_names() -> list[str]:
-    try:
-        from steppe.scenario.spec import preset_names
-    except ImportError:  # the scenario presets are not installed
-        return ["baseline"]
+    from steppe.scenario.spec import preset_names
+
     names = preset_names()
     return ["baseline", *[n for n in names if n != "baseline"]]
 
@@ -49,27 +50,14 @@ def _transit_fees(scenario: Any, build: Any) -> list[dict[str, Any]]:
 
 def solve_entry(name: str, *, gap: float | None = None) -> Any:
     """Solve a preset or scenario file (or the built-in baseline) as a report entry."""
+    from steppe.scenario.execute import run_scenario
+    from steppe.scenario.spec import load_scenario
     from steppe.viz.report import ReportEntry
 
-    try:
-        from steppe.scenario.execute import run_scenario
-        from steppe.scenario.spec import load_scenario
-    except ImportError:
-        load_scenario = None
-    if load_scenario is None:
-        from steppe.scenario import load_eurasia, run_corridor
-
-        if name != "baseline":
-            raise typer.BadParameter(f"unknown scenario {name!r}: only 'baseline' is available")
-        run = run_corridor(load_eurasia(), target_gap=gap or 1e-6)
-        return ReportEntry(name=name, run=run, description="2023 base year")
     scenario = load_scenario(name)
     options = {"target_gap": gap} if gap is not None else {}
     run = run_scenario(scenario, **options)
-    try:
-        fees = _transit_fees(scenario, run.build)
-    except Exception:
-        fees = []
+    fees = _transit_fees(scenario, run.build)
     return ReportEntry(
         name=scenario.name or name,
         run=run,
@@ -78,6 +66,27 @@ def solve_entry(name: str, *, gap: float | None = None) -> Any:
         transit_fees=tuple(fees),
         notes=(f"Scenario file: {scenario.source}",),
     )
+
+
+def _solve_all(names: list[str], gap: float | None) -> list[Any]:
+    """Solve each scenario in turn, with a progress bar on a terminal."""
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, disable=not err.is_terminal,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("solving scenarios", total=len(names))
+        entries = []
+        for name in names:
+            progress.update(task, description=f"solving {name}")
+            entries.append(solve_entry(name, gap=gap))
+            progress.advance(task)
+    return entries
+
+
+def _top_shares(shares: dict[str, float], n: int = 3) -> str:
+    """The ``n`` largest shares, e.g. "Alashankou 51%, Khorgos 21%, Erenhot 12%"."""
+    top = sorted(shares.items(), key=lambda kv: -kv[1])[:n]
+    return ", ".join(f"{port} {share:.0%}" for port, share in top)
 
 
 def _print_headlines(rows: list[dict[str, Any]], path: Path) -> None:
@@ -99,7 +108,7 @@ def _print_headlines(rows: list[dict[str, Any]], path: Path) -> None:
             f"{r['mn_transit_revenue_usd'] / 1e6:,.1f}",
             "–" if r["ub_hub_rank"] is None else f"{r['ub_hub_rank']}/{r['hubs']}",
             "–" if not math.isfinite(balance) else f"{balance:.3f}",
-            ", ".join(f"{p} {s:.0%}" for p, s in r["china_europe_shares"].items()),
+            _top_shares(r["china_europe_shares"]),
             f"{r['unserved_t'] / 1e6:,.2f}",
         )
     console.print(table)
@@ -132,7 +141,8 @@ def report(
     from steppe.viz.report import headline, write_report
 
     names = [n for s in scenarios for n in (_preset_names() if s == ALL else [s])]
-    entries = [solve_entry(n, gap=gap) for n in dict.fromkeys(names)]
+    with user_errors():
+        entries = _solve_all(list(dict.fromkeys(names)), gap)
     table = None
     if exposure:
         from steppe.scenario.exposure import exposure_table

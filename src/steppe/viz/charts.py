@@ -8,7 +8,33 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from steppe import __version__
+
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+SOURCE_NOTE = (
+    f"Source: steppe {__version__} model runs on the built-in eurasia network, base year 2023 "
+    "(every input value's source in data/eurasia/sources.csv; assumptions in assumptions.csv)."
+)
+"""Default source note printed under every chart and map."""
+
+
+def add_source_note(fig: go.Figure, note: str = SOURCE_NOTE) -> go.Figure:
+    """Print a source note at the bottom-left of a figure, below the axes and their labels.
+
+    Parameters
+    ----------
+    fig
+        The figure; its bottom margin is grown to make room for the note.
+    note
+        The text (a short sentence naming the data and model behind the figure).
+    """
+    bottom = int(fig.layout.margin.b or 40) + 24
+    fig.update_layout(margin={"b": bottom})
+    fig.add_annotation(
+        text=note, xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
+        yshift=-(bottom - 22), showarrow=False, align="left", font={"size": 10, "color": "#555"},
+    )  # fmt: skip
+    return fig
 
 
 def _staircase(profile: pd.DataFrame, value: str) -> tuple[list[float], list[float], list[str]]:
@@ -32,7 +58,9 @@ def _staircase(profile: pd.DataFrame, value: str) -> tuple[list[float], list[flo
     return xs, ys, labels
 
 
-def tcd_chart(profiles: Mapping[str, pd.DataFrame], *, title: str = "") -> go.Figure:
+def tcd_chart(
+    profiles: Mapping[str, pd.DataFrame], *, title: str = "", note: str = SOURCE_NOTE
+) -> go.Figure:
     """Time/cost–distance chart, one line per scenario (UNESCAP method).
 
     Parameters
@@ -69,12 +97,21 @@ def tcd_chart(profiles: Mapping[str, pd.DataFrame], *, title: str = "") -> go.Fi
                 row=1,
                 col=col,
             )
-    fig.update_xaxes(title_text="distance (km)")
-    fig.update_layout(title=title, height=420, margin={"t": 60, "l": 50, "r": 20, "b": 40})
-    return fig
+    fig.update_xaxes(title_text="cumulative distance (km)")
+    fig.update_yaxes(title_text="cumulative time (h)", row=1, col=1)
+    fig.update_yaxes(title_text="cumulative cost (USD/t)", row=1, col=2)
+    fig.update_layout(
+        title=title, height=440, margin={"t": 60, "l": 60, "r": 20, "b": 50},
+        legend_title_text="scenario",
+    )  # fmt: skip
+    return add_source_note(
+        fig, note + " Vertical steps: border crossings and gauge-change transshipments."
+    )
 
 
-def border_chart(tables: Mapping[str, pd.DataFrame], *, country: str = "MN") -> go.Figure:
+def border_chart(
+    tables: Mapping[str, pd.DataFrame], *, country: str = "MN", note: str = SOURCE_NOTE
+) -> go.Figure:
     """Grouped bars of freight (Mt/year) per crossing and direction touching ``country``.
 
     Parameters
@@ -106,11 +143,13 @@ def border_chart(tables: Mapping[str, pd.DataFrame], *, country: str = "MN") -> 
     fig.update_layout(
         barmode="group",
         title=f"Border crossings of {country} (Mt/year)",
-        yaxis_title="Mt/year",
-        height=440,
-        margin={"t": 60, "l": 50, "r": 20, "b": 140},
+        yaxis_title="freight (Mt/year)",
+        xaxis_title="crossing and direction",
+        legend_title_text="scenario",
+        height=460,
+        margin={"t": 60, "l": 60, "r": 20, "b": 160},
     )
-    return fig
+    return add_source_note(fig, note)
 
 
 def balance_chart(
@@ -118,6 +157,7 @@ def balance_chart(
     *,
     country: str = "MN",
     neighbours: tuple[str, ...] = ("RU", "CN"),
+    note: str = SOURCE_NOTE,
 ) -> go.Figure:
     """Stacked shares of a country's trade: Russia / China / third countries, per scenario.
 
@@ -161,7 +201,10 @@ def balance_chart(
         barmode="stack",
         title=f"Balance of {country}'s trade (share of tonnes)",
         yaxis_tickformat=".0%",
-        height=420,
-        margin={"t": 70, "l": 50, "r": 20, "b": 60},
+        yaxis_title="share of the country's trade (tonnes)",
+        legend_title_text="partner / neighbour",
+        height=440,
+        margin={"t": 70, "l": 60, "r": 20, "b": 60},
     )
-    return fig
+    fig.update_xaxes(title_text="scenario")
+    return add_source_note(fig, note)

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from steppe.analysis._flows import PHYSICAL, class_link_flows
 from steppe.assign import AssignmentResult
 from steppe.model.corridor import CorridorBuild
+from steppe.viz.charts import SOURCE_NOTE, add_source_note
 
 MODE_COLOURS = {
     "rail": "#1f77b4",
@@ -72,12 +73,17 @@ def _lines(fig: go.Figure, table: pd.DataFrame, colours: dict[str, str], unit: f
             xs += [row.x0, row.x1, None]
             ys += [row.y0, row.y1, None]
             text += [label, label, None]
+        dash = "dot" if group == "sea" else "solid"  # sea legs are drawn straight, not to scale
         fig.add_trace(
             go.Scatter(
                 x=xs,
                 y=ys,
                 mode="lines",
-                line={"width": WIDTHS[int(width)], "color": colours.get(str(group), "#555")},
+                line={
+                    "width": WIDTHS[int(width)],
+                    "color": colours.get(str(group), "#555"),
+                    "dash": dash,
+                },
                 name=str(group),
                 legendgroup=str(group),
                 showlegend=False,
@@ -119,9 +125,11 @@ def _crossings(fig: go.Figure, build: CorridorBuild) -> None:
 
 def _places(fig: go.Figure, build: CorridorBuild) -> None:
     nodes = build.model.nodes
-    zones = nodes[nodes["zone_id"].notna() & (nodes["zone_id"].astype(str) != "")] if (
-        "zone_id" in nodes
-    ) else nodes
+    zones = (
+        nodes[nodes["zone_id"].notna() & (nodes["zone_id"].astype(str) != "")]
+        if ("zone_id" in nodes)
+        else nodes
+    )
     fig.add_trace(
         go.Scatter(
             x=pd.to_numeric(zones["x_coord"], errors="coerce"),
@@ -135,7 +143,7 @@ def _places(fig: go.Figure, build: CorridorBuild) -> None:
     )
 
 
-def _layout(fig: go.Figure, table: pd.DataFrame, title: str) -> go.Figure:
+def _layout(fig: go.Figure, table: pd.DataFrame, title: str, note: str) -> go.Figure:
     lats = pd.concat([table["y0"], table["y1"]]).dropna()
     mid = float(lats.mean()) if len(lats) else 45.0
     fig.update_layout(
@@ -150,8 +158,9 @@ def _layout(fig: go.Figure, table: pd.DataFrame, title: str) -> go.Figure:
             "scaleratio": 1 / max(math.cos(math.radians(mid)), 0.2),
             "zeroline": False,
         },
+        legend_title_text="line width ∝ volume",
     )
-    return fig
+    return add_source_note(fig, note)
 
 
 def flow_map(
@@ -160,6 +169,7 @@ def flow_map(
     *,
     color_by: str = "mode",
     title: str = "Flows (Mt/year; gas bcm/year)",
+    note: str = SOURCE_NOTE + " Sea legs (dotted) are drawn as straight lines.",
 ) -> go.Figure:
     """Map of the network's flows: width by volume, colour by mode (or commodity).
 
@@ -181,7 +191,17 @@ def flow_map(
     _lines(fig, scaled, colours, 1e6)
     _crossings(fig, build)
     _places(fig, build)
-    return _layout(fig, table, title)
+    return _layout(fig, table, title, note)
+
+
+def _element_totals(result: AssignmentResult, build: CorridorBuild) -> pd.DataFrame:
+    """Flow per network element (summed over classes and directions) with its end points."""
+    ends = {c: (c, "first") for c in ("x0", "y0", "x1", "y1")}
+    return (
+        element_flows(result, build)
+        .groupby(["element", "element_id", "name"], as_index=False)
+        .agg(flow=("flow", "sum"), **ends)
+    )
 
 
 def difference_map(
@@ -189,16 +209,10 @@ def difference_map(
     scenario: tuple[AssignmentResult, CorridorBuild],
     *,
     title: str = "Scenario − baseline (Mt/year)",
+    note: str = SOURCE_NOTE,
 ) -> go.Figure:
     """Map of flow changes per element: red where the scenario carries more, blue less."""
-    a = element_flows(*base).groupby(["element", "element_id", "name"], as_index=False).agg(
-        flow=("flow", "sum"), x0=("x0", "first"), y0=("y0", "first"), x1=("x1", "first"),
-        y1=("y1", "first"),
-    )
-    b = element_flows(*scenario).groupby(["element", "element_id", "name"], as_index=False).agg(
-        flow=("flow", "sum"), x0=("x0", "first"), y0=("y0", "first"), x1=("x1", "first"),
-        y1=("y1", "first"),
-    )
+    a, b = _element_totals(*base), _element_totals(*scenario)
     both = a.merge(b, on=["element", "element_id", "name"], how="outer", suffixes=("_a", "_b"))
     for c in ("x0", "y0", "x1", "y1"):
         both[c] = both[f"{c}_b"].fillna(both[f"{c}_a"])
@@ -208,4 +222,4 @@ def difference_map(
     fig = go.Figure()
     _lines(fig, both, {"more": "#d62728", "less": "#1f77b4"}, 1e6)
     _crossings(fig, scenario[1])
-    return _layout(fig, both, title)
+    return _layout(fig, both, title, note)
