@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 
 import pandas as pd
@@ -12,10 +13,12 @@ from steppe import __version__
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
 SOURCE_NOTE = (
-    f"Source: steppe {__version__} model runs on the built-in eurasia network, base year 2023 "
-    "(every input value's source in data/eurasia/sources.csv; assumptions in assumptions.csv)."
+    f"Source: steppe {__version__} equilibrium model runs; every input value's source is in the "
+    "network's sources.csv and assumptions.csv (built-in eurasia model: base year 2023)."
 )
 """Default source note printed under every chart and map."""
+NOTE_WIDTH_CHARS = 150
+"""Source notes wrap at this many characters (fits a 1,200 px wide PNG)."""
 
 
 def add_source_note(fig: go.Figure, note: str = SOURCE_NOTE) -> go.Figure:
@@ -28,11 +31,13 @@ def add_source_note(fig: go.Figure, note: str = SOURCE_NOTE) -> go.Figure:
     note
         The text (a short sentence naming the data and model behind the figure).
     """
-    bottom = int(fig.layout.margin.b or 40) + 24
+    lines = textwrap.wrap(note, width=NOTE_WIDTH_CHARS)
+    bottom = int(fig.layout.margin.b or 40) + 14 * len(lines) + 10
     fig.update_layout(margin={"b": bottom})
     fig.add_annotation(
-        text=note, xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
-        yshift=-(bottom - 22), showarrow=False, align="left", font={"size": 10, "color": "#555"},
+        text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0, xanchor="left",
+        yanchor="top", yshift=-(bottom - 14 * len(lines) - 8), showarrow=False, align="left",
+        font={"size": 10, "color": "#555"},
     )  # fmt: skip
     return fig
 
@@ -144,6 +149,7 @@ def border_chart(
         barmode="group",
         title=f"Border crossings of {country} (Mt/year)",
         yaxis_title="freight (Mt/year)",
+        yaxis_tickformat=",~g",
         xaxis_title="crossing and direction",
         legend_title_text="scenario",
         height=460,
