@@ -1,13 +1,17 @@
 """Flow maps on plain lon/lat axes (no map tiles or topojson: nothing to fetch).
 
 Plotly's geo maps download their base map from a CDN at view time, so the maps here are
-ordinary scatter plots in longitude/latitude with the aspect corrected for latitude; border
-crossings are drawn as markers.
+ordinary scatter plots in longitude/latitude with the aspect corrected for latitude, drawn
+over country outlines shipped with the package (Natural Earth 1:110m, public domain; see
+``basemap/README.md``); border crossings are drawn as markers.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from functools import cache
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -54,6 +58,30 @@ def element_flows(
     table["x0"], table["y0"] = table["a"].map(lon), table["a"].map(lat)
     table["x1"], table["y1"] = table["b"].map(lon), table["b"].map(lat)
     return table.drop(columns=["a", "b"])
+
+
+@cache
+def _country_outlines() -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
+    """Country outlines as one polyline: longitudes and latitudes, rings separated by None."""
+    text = resources.files("steppe.viz").joinpath("basemap/countries_110m.json").read_text()
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for country in json.loads(text)["countries"]:
+        for ring in country["rings"]:
+            xs += [p[0] for p in ring] + [None]
+            ys += [p[1] for p in ring] + [None]
+    return tuple(xs), tuple(ys)
+
+
+def _basemap(fig: go.Figure) -> None:
+    xs, ys = _country_outlines()
+    fig.add_trace(
+        go.Scatter(
+            x=xs, y=ys, mode="lines", line={"width": 0.6, "color": "#b8b8b0"},
+            fill="toself", fillcolor="#ecebe4", hoverinfo="skip", showlegend=False,
+            name="countries",
+        )
+    )  # fmt: skip
 
 
 def _width_classes(flow: pd.Series) -> np.ndarray:
@@ -144,13 +172,18 @@ def _places(fig: go.Figure, build: CorridorBuild) -> None:
 
 
 def _layout(fig: go.Figure, table: pd.DataFrame, title: str, note: str) -> go.Figure:
+    lons = pd.concat([table["x0"], table["x1"]]).dropna()
     lats = pd.concat([table["y0"], table["y1"]]).dropna()
     mid = float(lats.mean()) if len(lats) else 45.0
+    if len(lons):  # frame the network, not the base map
+        pad = 3.0
+        fig.update_xaxes(range=[float(lons.min()) - pad, float(lons.max()) + pad])
+        fig.update_yaxes(range=[float(lats.min()) - pad, float(lats.max()) + pad])
     fig.update_layout(
         title=title,
         height=560,
         margin={"t": 60, "l": 40, "r": 20, "b": 40},
-        plot_bgcolor="#f7f7f2",
+        plot_bgcolor="#dde8ef",
         xaxis={"title": "longitude (°E)", "showgrid": True, "zeroline": False},
         yaxis={
             "title": "latitude (°N)",
@@ -186,6 +219,7 @@ def flow_map(
         palette = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2")
         colours = {g: palette[i % len(palette)] for i, g in enumerate(groups)}
     fig = go.Figure()
+    _basemap(fig)
     gas = table["group"].isin(["gas_pipeline", "natural_gas"])
     scaled = table.assign(flow=np.where(gas, table["flow"] * 1e6, table["flow"]))
     _lines(fig, scaled, colours, 1e6)
@@ -220,6 +254,7 @@ def difference_map(
     both = both[both["flow"].abs() > 1e-6 * max(float(both["flow"].abs().max()), 1.0)]
     both["group"] = np.where(both["flow"] > 0, "more", "less")
     fig = go.Figure()
+    _basemap(fig)
     _lines(fig, both, {"more": "#d62728", "less": "#1f77b4"}, 1e6)
     _crossings(fig, scenario[1])
     return _layout(fig, both, title, note)
