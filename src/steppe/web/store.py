@@ -1,0 +1,79 @@
+"""The app's one connection to the result store, shared by all requests behind a lock.
+
+DuckDB allows one writing process per file, so the app opens the store once (read-only
+unless runs are allowed) instead of once per request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from steppe.errors import InputError
+from steppe.scenario.store import SINGLE_RUN, RunPayload, RunStore
+from steppe.web.errors import ApiError
+
+
+class SharedStore:
+    """A :class:`~steppe.scenario.store.RunStore` used from many threads.
+
+    Parameters
+    ----------
+    path
+        The DuckDB file; created (empty) when missing.
+    writable
+        Open for writing (only when the server may start runs).
+    """
+
+    def __init__(self, path: Path, *, writable: bool) -> None:
+        if not Path(path).exists():
+            RunStore(path).close()  # an empty store, so that a new server has something to read
+        self._db = RunStore(path, read_only=not writable)
+        self._lock = threading.Lock()
+        self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.path = Path(path)
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._db.close()
+
+    def resolve(self, ref: str) -> str:
+        """Run id of a reference (id, id prefix or scenario name); 404 when unknown."""
+        with self._lock:
+            try:
+                return self._db.resolve(ref)
+            except InputError as exc:
+                detail = str(exc).replace(str(self.path), "the store")
+                raise ApiError(404, "unknown_run", detail) from None
+
+    def record(self, ref: str) -> dict[str, Any]:
+        """A run's record with its summary (records never change, so they are cached)."""
+        run_id = self.resolve(ref)
+        with self._lock:
+            if run_id not in self._records:
+                self._records[run_id] = self._db.record(run_id)
+                while len(self._records) > 256:
+                    self._records.popitem(last=False)
+            return self._records[run_id]
+
+    def runs(self, limit: int) -> list[dict[str, Any]]:
+        """The stored runs, newest first."""
+        with self._lock:
+            table = self._db.runs().head(limit)
+        rows: list[dict[str, Any]] = json.loads(
+            table.to_json(orient="records", date_format="iso"))
+        return rows
+
+    def has(self, scenario_hash: str) -> str | None:
+        """Run id of a stored single run of this scenario hash, or ``None``."""
+        with self._lock:
+            return self._db.has(scenario_hash, SINGLE_RUN)
+
+    def save(self, payload: RunPayload) -> None:
+        """Store a run (a no-op when it is already there)."""
+        with self._lock:
+            self._db.save(payload)
