@@ -156,8 +156,12 @@ def _resolve_base(head: dict[str, Any], presets: Presets) -> None:
     head["base"] = presets.get(base).scenario.base
 
 
-def posted_scenario(data: Any, presets: Presets, settings: Settings) -> Scenario:
+def posted_scenario(
+    data: Any, presets: Presets, settings: Settings, *, text: str = ""
+) -> Scenario:
     """Parse and check a posted scenario (the tables of a scenario file, as a dict).
+
+    ``text`` is the TOML it was parsed from, if any (errors then give line numbers).
 
     Raises
     ------
@@ -171,7 +175,7 @@ def posted_scenario(data: Any, presets: Presets, settings: Settings) -> Scenario
     head = data.get("scenario")
     if isinstance(head, dict):
         _resolve_base(head, presets)
-    scenario = scenario_from_data(data, source="<posted>")
+    scenario = scenario_from_data(data, source="<posted>", text=text)
     return _validated(scenario)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from fastapi import APIRouter
 
 from steppe import __version__
@@ -47,12 +48,19 @@ def preset(name: PresetName, svc: ServiceDep) -> dict[str, Any]:
     """
     found = svc.presets.get(name)
     model, _ = load_base(found.scenario.base)
-    crossings = model.crossings[["crossing_id", "name", "country_a", "country_b", "modes",
-                                 "dwell_hours_ab", "dwell_hours_ba", "status"]]
-    planned = model.links[model.links["status"].isin(["planned", "under_construction"])]
+    crossings = _numeric(model.crossings[["crossing_id", "name", "country_a", "country_b",
+                                          "modes", "dwell_hours_ab", "dwell_hours_ba",
+                                          "status"]],
+                         ("crossing_id", "dwell_hours_ab", "dwell_hours_ba"))
+    planned = _numeric(model.links[model.links["status"].isin(["planned", "under_construction"])],
+                       ("link_id",))
     return {
         **_info(found).model_dump(),
         "edits_list": [{"op": e.op, **e.fields} for e in found.scenario.edits],
         "crossings": records(crossings),
         "planned_links": records(planned[["link_id", "name", "mode", "country", "status"]]),
     }
+
+
+def _numeric(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    return table.assign(**{c: pd.to_numeric(table[c], errors="coerce") for c in columns})

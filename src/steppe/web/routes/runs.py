@@ -84,8 +84,10 @@ def _scenario(req: RunRequest, svc: Service) -> Any:
         return preset_variant(svc.presets.get(req.preset), edits=req.edits,
                               parameters=req.parameters, name=req.name, presets=svc.presets,
                               settings=svc.settings)
-    data = req.scenario if req.scenario is not None else _toml(req.toml or "")
-    return posted_scenario(data, svc.presets, svc.settings)
+    if req.scenario is not None:
+        return posted_scenario(req.scenario, svc.presets, svc.settings)
+    text = req.toml or ""
+    return posted_scenario(_toml(text), svc.presets, svc.settings, text=text)
 
 
 @router.post("/runs", status_code=202, responses=RUN_RESPONSES,
