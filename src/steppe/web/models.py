@@ -61,11 +61,12 @@ class RunRequest(BaseModel):
 
     preset: str | None = Field(None, pattern=NAME_PATTERN, description="a preset's name")
     edits: list[dict[str, Any]] = Field(
-        default_factory=list, max_length=200,
-        description="edits appended to the preset's, as in [[edit]] tables")
+        default_factory=list,
+        description="edits appended to the preset's, as in [[edit]] tables (the server limits "
+        "their number, and the body's size)")
     parameters: dict[str, float] = Field(
         default_factory=dict, description="preset parameters to change")
     name: str | None = Field(None, max_length=80, description="label of the run")
     scenario: dict[str, Any] | None = Field(
         None, description="a scenario's tables: scenario, parameters, edit (list), report")
-    toml: str | None = Field(None, max_length=65536, description="a scenario file's text")
+    toml: str | None = Field(None, description="a scenario file's text")

@@ -88,8 +88,12 @@ class Service:
         if job.kind == "run":
             summary = scenario_summary(run)
             self.store.save(run_payload(run, summary=summary))
-        self._solved.put(job.run_id, run)
+        self.remember(job.run_id, run)
         job.finish()
+
+    def remember(self, run_id: str, run: ScenarioRun) -> None:
+        """Keep a solved run in memory for the analysis endpoints."""
+        self._solved.put(run_id, run)
 
     def solved(self, ref: str) -> ScenarioRun:
         """The solved run of a stored run (re-solved through the queue when not in memory)."""

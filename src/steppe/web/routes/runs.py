@@ -30,7 +30,7 @@ REQUEST_BODY = {
     "required": True,
     "content": {
         "application/json": {"schema": RunRequest.model_json_schema()},
-        "application/toml": {"schema": {"type": "string", "maxLength": 65536}},
+        "application/toml": {"schema": {"type": "string"}},
     },
 }
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]
