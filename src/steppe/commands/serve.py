@@ -43,6 +43,9 @@ def serve(
     cors: Annotated[
         list[str] | None, typer.Option("--cors", help="An origin allowed by CORS (repeat).")
     ] = None,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
 ) -> None:
     """Serve the JSON API and the dashboard; read-only unless --allow-runs."""
     try:
@@ -50,7 +53,9 @@ def serve(
 
         from steppe.web import Settings, create_app, new_token
     except ImportError as exc:
-        fail(f"the web server needs the web extra: pip install 'steppe[web]' ({exc.name} missing)")
+        # "\\[" keeps rich from reading [web] as markup
+        fail(f"the web server needs the web extra: pip install 'steppe\\[web]' "
+             f"({exc.name} missing)")
     if scenarios is not None and not scenarios.is_dir():
         fail(f"--scenarios {scenarios}: not a folder")
     if allow_runs and not token:
@@ -64,4 +69,4 @@ def serve(
                         scenario_dir=scenarios, cors_origins=tuple(cors or ()))
     err.print(f"steppe dashboard: http://{host}:{port}/  (API description: /openapi.json)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                server_header=False)
+                access_log=access_log, server_header=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -119,15 +120,26 @@ class Service:
         return run  # type: ignore[no-any-return]
 
     def answer(self, ref: str, name: str, params: tuple[Any, ...],
-               compute: Callable[[ScenarioRun], Any]) -> Any:
-        """A result computed from a solved run, remembered by (run, name, parameters)."""
+               compute: Callable[[ScenarioRun], Any]) -> bytes:
+        """A result computed from a solved run, as JSON, kept by (run, name, parameters)."""
         run_id = self.store.resolve(ref)
-        key = (run_id, name, params)
+        return self._kept((run_id, name, params), lambda: compute(self.solved(run_id)))
+
+    def from_summaries(self, refs: tuple[str, ...], name: str,
+                       compute: Callable[..., Any]) -> bytes:
+        """A result computed from stored run summaries, as JSON, kept by (runs, name)."""
+        run_ids = tuple(self.store.resolve(r) for r in refs)
+        return self._kept((run_ids, name),
+                          lambda: compute(*(self.summary(r) for r in run_ids)))
+
+    def _kept(self, key: Hashable, compute: Callable[[], Any]) -> bytes:
+        # runs never change once stored, so neither do their results
         cached = self._answers.get(key)
         if cached is None:
-            cached = jsonable(compute(self.solved(run_id)))
+            cached = json.dumps(jsonable(compute()), allow_nan=False,
+                                separators=(",", ":")).encode()
             self._answers.put(key, cached)
-        return cached
+        return cached  # type: ignore[no-any-return]
 
     def summary(self, ref: str) -> dict[str, Any]:
         """The stored summary of a run, with its run id."""

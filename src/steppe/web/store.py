@@ -34,6 +34,8 @@ class SharedStore:
         self._db = RunStore(path, read_only=not writable)
         self._lock = threading.Lock()
         self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # references resolved so far; only this app writes the store, and a save clears it
+        self._resolved: dict[str, str] = {}
         self.path = Path(path)
 
     def close(self) -> None:
@@ -44,8 +46,13 @@ class SharedStore:
     def resolve(self, ref: str) -> str:
         """Run id of a reference (id, id prefix or scenario name); 404 when unknown."""
         with self._lock:
+            if ref in self._resolved:
+                return self._resolved[ref]
             try:
-                return self._db.resolve(ref)
+                run_id = self._db.resolve(ref)
+                if len(self._resolved) < 10_000:
+                    self._resolved[ref] = run_id
+                return run_id
             except InputError as exc:
                 detail = str(exc).replace(str(self.path), "the store")
                 raise ApiError(404, "unknown_run", detail) from None
@@ -77,3 +84,4 @@ class SharedStore:
         """Store a run (a no-op when it is already there)."""
         with self._lock:
             self._db.save(payload)
+            self._resolved.clear()

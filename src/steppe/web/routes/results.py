@@ -1,10 +1,15 @@
-"""Stored runs and their results: crossings, route shares, borders, dependency, hubs, TCD, map."""
+"""Stored runs and their results: crossings, route shares, borders, dependency, hubs, TCD, map.
+
+Results never change once a run is stored, so each answer is serialised once and kept
+(:meth:`steppe.web.service.Service.answer`); the routes return those bytes as they are.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from steppe.scenario.compare import compare_summaries
 from steppe.web import results
@@ -19,92 +24,89 @@ SOLVED = {**ERROR_RESPONSES,
 router = APIRouter(prefix="/api", tags=["results"], responses=ERROR_RESPONSES)
 Country = Annotated[str, Query(pattern=r"^[A-Z]{2}$", description="ISO country code")]
 Place = Annotated[str, Query(min_length=1, max_length=80, description="place name or node id")]
+Rows = list[dict[str, Any]]
+Object = dict[str, Any]
 
 
-@router.get("/runs")
-def runs(svc: ServiceDep,
-         limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+class JSONBytes(Response):
+    """A response whose body is JSON already serialised."""
+
+    media_type = "application/json"
+
+
+@router.get("/runs", response_model=Rows)
+def runs(svc: ServiceDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Any:
     """The stored runs, newest first (id, scenario, status, gap, iterations, seconds...)."""
     return svc.store.runs(limit)
 
 
-@router.get("/runs/{run}")
-def run(run: RunRef, svc: ServiceDep) -> dict[str, Any]:
+@router.get("/runs/{run}", response_model=Object)
+def run(run: RunRef, svc: ServiceDep) -> Response:
     """A run's summary: crossings, route shares, transit, costs, unserved, convergence."""
-    out: dict[str, Any] = results.jsonable(svc.summary(run))
-    return out
+    return JSONBytes(svc.from_summaries((run,), "summary", lambda s: s))
 
 
-@router.get("/runs/{run}/crossings")
-def crossings(run: RunRef, svc: ServiceDep) -> list[dict[str, Any]]:
+@router.get("/runs/{run}/crossings", response_model=Rows)
+def crossings(run: RunRef, svc: ServiceDep) -> Response:
     """Volumes per border crossing, direction and mode (t, TEU, trains, bcm per year)."""
-    rows: list[dict[str, Any]] = results.jsonable(svc.summary(run).get("crossings", []))
-    return rows
+    return JSONBytes(svc.from_summaries((run,), "crossings", lambda s: s.get("crossings", [])))
 
 
-@router.get("/runs/{run}/route-shares")
-def route_shares(run: RunRef, svc: ServiceDep) -> dict[str, Any]:
+@router.get("/runs/{run}/route-shares", response_model=Object)
+def route_shares(run: RunRef, svc: ServiceDep) -> Response:
     """Route shares: China–Europe rail containers by Chinese border port."""
-    shares: dict[str, Any] = results.jsonable(svc.summary(run).get("route_shares", {}))
-    return shares
+    return JSONBytes(svc.from_summaries((run,), "shares", lambda s: s.get("route_shares", {})))
 
 
-@router.get("/runs/{run}/border-table", responses=SOLVED)
-def border_table(run: RunRef, svc: ServiceDep) -> list[dict[str, Any]]:
+@router.get("/runs/{run}/border-table", response_model=Rows, responses=SOLVED)
+def border_table(run: RunRef, svc: ServiceDep) -> Response:
     """The CPMM-style border table: time, cost, volume, utilisation, shadow price."""
-    rows: list[dict[str, Any]] = svc.answer(run, "border", (), results.border_rows)
-    return rows
+    return JSONBytes(svc.answer(run, "border", (), results.border_rows))
 
 
-@router.get("/runs/{run}/dependency", responses=SOLVED)
-def dependency(run: RunRef, svc: ServiceDep, country: Country = "MN") -> dict[str, Any]:
+@router.get("/runs/{run}/dependency", response_model=Object, responses=SOLVED)
+def dependency(run: RunRef, svc: ServiceDep, country: Country = "MN") -> Response:
     """A country's dependency index (HHI, balance index) and trade shares by partner/border."""
-    out: dict[str, Any] = svc.answer(run, "dependency", (country,),
-                                     lambda r: results.dependency(r, country))
-    return out
+    return JSONBytes(svc.answer(run, "dependency", (country,),
+                                lambda r: results.dependency(r, country)))
 
 
-@router.get("/runs/{run}/hub-rank", responses=SOLVED)
+@router.get("/runs/{run}/hub-rank", response_model=Rows, responses=SOLVED)
 def hub_rank(run: RunRef, svc: ServiceDep,
-             top: Annotated[int, Query(ge=1, le=500)] = 25) -> list[dict[str, Any]]:
+             top: Annotated[int, Query(ge=1, le=500)] = 25) -> Response:
     """Places ranked by freight throughput, with transit and flow-weighted betweenness."""
-    rows: list[dict[str, Any]] = svc.answer(run, "hubs", (top,), lambda r: results.hubs(r, top))
-    return rows
+    return JSONBytes(svc.answer(run, "hubs", (top,), lambda r: results.hubs(r, top)))
 
 
-@router.get("/runs/{run}/tcd", responses=SOLVED)
+@router.get("/runs/{run}/tcd", response_model=Rows, responses=SOLVED)
 def tcd(
     run: RunRef, svc: ServiceDep, origin: Place, destination: Place,
     commodity: Annotated[str, Query(pattern=NAME_PATTERN)] = "container",
     modes: Annotated[list[str] | None, Query(max_length=8)] = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Time/cost–distance profile (UNESCAP) of a commodity's cheapest route at equilibrium."""
     key = (origin, destination, commodity, tuple(modes or ()))
-    rows: list[dict[str, Any]] = svc.answer(
-        run, "tcd", key, lambda r: results.tcd(r, origin, destination, commodity, modes))
-    return rows
+    return JSONBytes(svc.answer(
+        run, "tcd", key, lambda r: results.tcd(r, origin, destination, commodity, modes)))
 
 
-@router.get("/runs/{run}/flow-map", responses=SOLVED)
-def flow_map(run: RunRef, svc: ServiceDep) -> dict[str, Any]:
+@router.get("/runs/{run}/flow-map", response_model=Object, responses=SOLVED)
+def flow_map(run: RunRef, svc: ServiceDep) -> Response:
     """The flow map as GeoJSON: flows on links and crossings, crossings and places as points."""
-    out: dict[str, Any] = svc.answer(run, "geojson", (), results.flow_geojson)
-    return out
+    return JSONBytes(svc.answer(run, "geojson", (), results.flow_geojson))
 
 
-@router.get("/runs/{run}/choices", responses=SOLVED)
-def choices(run: RunRef, svc: ServiceDep) -> dict[str, Any]:
+@router.get("/runs/{run}/choices", response_model=Object, responses=SOLVED)
+def choices(run: RunRef, svc: ServiceDep) -> Response:
     """Places, commodities, countries and modes of a run (for pickers)."""
-    out: dict[str, Any] = svc.answer(run, "choices", (), results.choices)
-    return out
+    return JSONBytes(svc.answer(run, "choices", (), results.choices))
 
 
-@router.get("/compare")
+@router.get("/compare", response_model=Object)
 def compare(
     svc: ServiceDep,
     a: Annotated[str, Query(pattern=NAME_PATTERN, max_length=64, description="run A")],
     b: Annotated[str, Query(pattern=NAME_PATTERN, max_length=64, description="run B")],
-) -> dict[str, Any]:
+) -> Response:
     """What changes from run A to run B: crossings, route shares, transit, costs, unserved."""
-    out: dict[str, Any] = results.jsonable(compare_summaries(svc.summary(a), svc.summary(b)))
-    return out
+    return JSONBytes(svc.from_summaries((a, b), "compare", compare_summaries))

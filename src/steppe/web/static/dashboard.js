@@ -8,6 +8,7 @@ const MODE_COLOURS = {
   gas_pipeline: "#2ca02c", oil_pipeline: "#8c564b",
 };
 const WIDTHS = [1, 2, 3.5, 5.5, 8];
+const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"];
 const state = { runs: [], preset: null, choices: null };
 
 class ApiError extends Error {
@@ -170,11 +171,11 @@ async function drawMap(target, runId) {
   const run = state.runs.find((r) => r.run_id === runId);
   await Plotly.react(target, mapTraces(geo), {
     title: { text: `Flows — ${run ? run.scenario_name : runId}` },
-    margin: { t: 50, l: 40, r: 10, b: 40 }, plot_bgcolor: "#f7f7f2", height: 440,
+    margin: { t: 50, l: 50, r: 10, b: 90 }, plot_bgcolor: "#f7f7f2", height: 480,
     xaxis: { title: { text: "longitude (°E)" }, zeroline: false },
     yaxis: { title: { text: "latitude (°N)" }, zeroline: false, scaleanchor: "x",
              scaleratio: 1 / Math.max(Math.cos((mid * Math.PI) / 180), 0.2) },
-    legend: { orientation: "h" },
+    legend: { orientation: "h", y: -0.22 },
   }, PLOT_CONFIG);
 }
 
@@ -285,7 +286,8 @@ async function drawTcd(runs) {
       const { xs, ys } = staircase(profile, value);
       traces.push({ type: "scatter", mode: "lines+markers", x: xs, y: ys, name: label,
         legendgroup: label, showlegend: axis === "", xaxis: `x${axis}`, yaxis: `y${axis}`,
-        line: { dash: i === 0 ? "solid" : "dash" }, marker: { size: 4 } });
+        line: { dash: i === 0 ? "solid" : "dash", color: PALETTE[i % PALETTE.length] },
+        marker: { size: 4, color: PALETTE[i % PALETTE.length] } });
     }
   }
   $("tcd-note").textContent = notes.join(" · ");
