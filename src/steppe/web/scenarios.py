@@ -18,6 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from steppe.errors import InputError
 from steppe.scenario.spec import Scenario, preset_names, scenario_from_data
 from steppe.web.errors import ApiError
 from steppe.web.settings import Settings
@@ -212,7 +213,10 @@ def _validated(scenario: Scenario) -> Scenario:
     scenario = replace(scenario, source="<posted>")
     try:
         validate_scenario(scenario)
-    except (TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+    except InputError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+        # a value the edit checks did not foresee (e.g. a list where a number goes)
         raise ApiError(422, "invalid_scenario",
                        f"the scenario's edits cannot be applied: {exc}") from None
     return scenario

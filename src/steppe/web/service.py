@@ -123,14 +123,23 @@ class Service:
                compute: Callable[[ScenarioRun], Any]) -> bytes:
         """A result computed from a solved run, as JSON, kept by (run, name, parameters)."""
         run_id = self.store.resolve(ref)
-        return self._kept((run_id, name, params), lambda: compute(self.solved(run_id)))
+        return self._kept(((run_id,), name, params), lambda: compute(self.solved(run_id)))
 
     def from_summaries(self, refs: tuple[str, ...], name: str,
                        compute: Callable[..., Any]) -> bytes:
         """A result computed from stored run summaries, as JSON, kept by (runs, name)."""
         run_ids = tuple(self.store.resolve(r) for r in refs)
-        return self._kept((run_ids, name),
+        return self._kept((run_ids, name, ()),
                           lambda: compute(*(self.summary(r) for r in run_ids)))
+
+    def kept(self, refs: tuple[str, ...], name: str, params: tuple[Any, ...] = ()
+             ) -> bytes | None:
+        """An answer already computed, found without touching the store or solving."""
+        run_ids = tuple(self.store.known(r) for r in refs)
+        if None in run_ids:
+            return None
+        cached: bytes | None = self._answers.get((run_ids, name, params))
+        return cached
 
     def _kept(self, key: Hashable, compute: Callable[[], Any]) -> bytes:
         # runs never change once stored, so neither do their results

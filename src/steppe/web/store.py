@@ -36,6 +36,7 @@ class SharedStore:
         self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
         # references resolved so far; only this app writes the store, and a save clears it
         self._resolved: dict[str, str] = {}
+        self._listings: dict[int, bytes] = {}
         self.path = Path(path)
 
     def close(self) -> None:
@@ -57,6 +58,10 @@ class SharedStore:
                 detail = str(exc).replace(str(self.path), "the store")
                 raise ApiError(404, "unknown_run", detail) from None
 
+    def known(self, ref: str) -> str | None:
+        """Run id of a reference resolved before (no database access), or ``None``."""
+        return self._resolved.get(ref)
+
     def record(self, ref: str) -> dict[str, Any]:
         """A run's record with its summary (records never change, so they are cached)."""
         run_id = self.resolve(ref)
@@ -69,11 +74,21 @@ class SharedStore:
 
     def runs(self, limit: int) -> list[dict[str, Any]]:
         """The stored runs, newest first."""
-        with self._lock:
-            table = self._db.runs().head(limit)
-        rows: list[dict[str, Any]] = json.loads(
-            table.to_json(orient="records", date_format="iso"))
+        rows: list[dict[str, Any]] = json.loads(self.runs_json(limit))
         return rows
+
+    def runs_json(self, limit: int) -> bytes:
+        """The stored runs, newest first, as JSON (kept until the next save)."""
+        with self._lock:
+            if limit not in self._listings:
+                table = self._db.runs().head(limit)
+                self._listings[limit] = table.to_json(
+                    orient="records", date_format="iso").encode()
+            return self._listings[limit]
+
+    def kept_runs_json(self, limit: int) -> bytes | None:
+        """:meth:`runs_json` if it is kept (no database access), else ``None``."""
+        return self._listings.get(limit)
 
     def has(self, scenario_hash: str) -> str | None:
         """Run id of a stored single run of this scenario hash, or ``None``."""
@@ -85,3 +100,4 @@ class SharedStore:
         with self._lock:
             self._db.save(payload)
             self._resolved.clear()
+            self._listings.clear()

@@ -18,7 +18,7 @@ PresetName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64, descriptio
 bearer = HTTPBearer(auto_error=False, description="the token given to `steppe serve`")
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
     """The app's :class:`~steppe.web.service.Service`."""
     svc: Service = request.app.state.service
     return svc
