@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from steppe.commands._common import err, fail
+from steppe.commands._common import err, fail, user_errors
 
 
 def _loopback(host: str) -> bool:
@@ -67,6 +67,8 @@ def serve(
     settings = Settings(store=store, allow_runs=allow_runs, token=token if allow_runs else None,
                         max_concurrent_runs=max_runs, max_queued_runs=queue,
                         scenario_dir=scenarios, cors_origins=tuple(cors or ()))
+    with user_errors():
+        app = create_app(settings)
     err.print(f"steppe dashboard: http://{host}:{port}/  (API description: /openapi.json)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+    uvicorn.run(app, host=host, port=port, log_level="info",
                 access_log=access_log, server_header=False)

@@ -118,22 +118,26 @@ def flow_geojson(run: CorridorRun) -> dict[str, Any]:
     """
     table = element_flows(run.result, run.build)
     table = table[table["flow"] > 0]
-    features = [f for f in map(_line, table.itertuples()) if f]
+    features = [*map(_line, table.itertuples()), *_crossing_points(run), *(
+        _point(p["lon"], p["lat"], {"kind": "place", "node_id": p["node_id"],
+                                    "name": p["name"], "country": p["country"]})
+        for p in places(run))]
+    return {"type": "FeatureCollection", "features": [f for f in features if f]}
+
+
+def _crossing_points(run: CorridorRun) -> list[dict[str, Any] | None]:
     nodes = run.build.model.nodes.set_index(run.build.model.nodes["node_id"].astype(int))
     lon = pd.to_numeric(nodes["x_coord"], errors="coerce")
     lat = pd.to_numeric(nodes["y_coord"], errors="coerce")
+    points = []
     for c in run.build.model.crossings.itertuples():
         a, b = int(c.node_a), int(c.node_b)
-        x, y = (lon.get(a, math.nan) + lon.get(b, math.nan)) / 2, (
-            lat.get(a, math.nan) + lat.get(b, math.nan)) / 2
-        features.append(_point(float(x), float(y), {
+        x = (lon.get(a, math.nan) + lon.get(b, math.nan)) / 2
+        y = (lat.get(a, math.nan) + lat.get(b, math.nan)) / 2
+        points.append(_point(float(x), float(y), {
             "kind": "crossing", "crossing_id": int(c.crossing_id), "name": str(c.name),
             "status": str(getattr(c, "status", ""))}))
-    for place in places(run):
-        features.append(_point(place["lon"], place["lat"], {
-            "kind": "place", "node_id": place["node_id"], "name": place["name"],
-            "country": place["country"]}))
-    return {"type": "FeatureCollection", "features": [f for f in features if f]}
+    return points
 
 
 def places(run: CorridorRun) -> list[dict[str, Any]]:

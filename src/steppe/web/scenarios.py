@@ -16,10 +16,10 @@ import tomllib
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from steppe.errors import InputError
-from steppe.scenario.spec import Scenario, preset_names, scenario_from_data
+from steppe.scenario.spec import Scenario, ScenarioError, preset_names, scenario_from_data
 from steppe.web.errors import ApiError
 from steppe.web.settings import Settings
 
@@ -99,7 +99,10 @@ class Presets:
 
 
 def _preset(name: str, text: str, folder: Path | None, origin: str) -> Preset:
-    data = tomllib.loads(text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"preset {name}: invalid TOML: {exc}") from None
     scenario = scenario_from_data(data, source=f"preset {name}", folder=folder, text=text)
     return Preset(name=name, data=data, scenario=scenario, origin=origin)
 
@@ -131,7 +134,7 @@ def _check_shape(data: Any, settings: Settings) -> None:
         _check_settings(head, settings)
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -59,6 +59,7 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.presets = Presets(settings.scenario_dir)
+        self.presets.names()  # a broken preset of the operator's stops the start, not a request
         self.store = SharedStore(settings.store, writable=settings.allow_runs)
         self.jobs = JobQueue(settings.max_concurrent_runs, settings.max_queued_runs, self._solve)
         self._solved = _Lru(max(1, settings.cache_size))

@@ -108,7 +108,7 @@ async def start_run(request: Request, svc: ServiceDep) -> JSONResponse:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError(400, "malformed_toml", "the TOML body is not UTF-8") from None
-        req = RunRequest(toml=text)
+        req = RunRequest.model_validate({"toml": text})
     else:
         raise ApiError(415, "unsupported_media_type",
                        "send application/json (a RunRequest) or application/toml (a scenario)")
