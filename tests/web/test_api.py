@@ -6,8 +6,8 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from webtools import AUTH, make_settings, wait_for
 
-from conftest import AUTH, make_settings, wait_for
 from steppe.scenario.execute import run_payload, run_scenario
 from steppe.scenario.spec import load_scenario
 from steppe.scenario.store import RunStore

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis.generation.modes import GenerationMode  # noqa: E402
 from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
+from webtools import AUTH, make_settings  # noqa: E402
 
-from conftest import AUTH, make_settings  # noqa: E402
 from steppe.scenario.execute import run_payload, run_scenario  # noqa: E402
 from steppe.scenario.spec import load_scenario  # noqa: E402
 from steppe.web import create_app  # noqa: E402

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 from fastapi.testclient import TestClient
+from webtools import AUTH, TOKEN, make_settings
 
-from conftest import AUTH, TOKEN, make_settings
 from steppe.web import Settings, create_app
 from steppe.web.errors import ApiError
 from steppe.web.jobs import Job, JobQueue
