@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import json
 import os
 import platform
@@ -39,6 +38,8 @@ from urllib.parse import urlencode, urlparse
 import httpx
 import numpy as np
 
+from steppe.commands.serve import is_loopback
+
 RESULTS = Path(__file__).parent / "results"
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -50,13 +51,7 @@ def _free_port() -> int:
 
 
 def _loopback(url: str) -> bool:
-    host = urlparse(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(urlparse(url).hostname or "")
 
 
 @contextmanager

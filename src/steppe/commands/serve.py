@@ -11,7 +11,8 @@ import typer
 from steppe.commands._common import err, fail, user_errors
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine's loopback (127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:
@@ -61,7 +62,7 @@ def serve(
     if allow_runs and not token:
         token = new_token()
         err.print(f"run token: [bold]{token}[/] (send it as 'Authorization: Bearer <token>')")
-    if not _loopback(host):
+    if not is_loopback(host):
         err.print(f"[yellow]warning:[/] listening on {host}, not loopback: put it behind a "
                   "TLS proxy; the token travels in clear text otherwise")
     settings = Settings(store=store, allow_runs=allow_runs, token=token if allow_runs else None,
