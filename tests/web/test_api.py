@@ -139,3 +139,11 @@ def test_openapi_lists_the_operations(client):
     post = spec["paths"]["/api/runs"]["post"]
     assert set(post["requestBody"]["content"]) == {"application/json", "application/toml"}
     assert post["security"]
+
+
+def test_choices_offer_every_place_of_the_model(client):
+    run_id = start(client, {"preset": "tiny"})["run_id"]
+    choices = client.get(f"/api/runs/{run_id}/choices").json()
+    assert [p["name"] for p in choices["places"]] == [
+        "Alpha", "Border A", "Border B", "Gate A", "Gate B", "Omega"]
+    assert choices["commodities"] == ["coal"] and choices["countries"] == ["CN", "MN"]

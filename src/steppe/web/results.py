@@ -154,8 +154,14 @@ def places(run: CorridorRun) -> list[dict[str, Any]]:
 
 
 def choices(run: CorridorRun) -> dict[str, Any]:
-    """What the dashboard's pickers offer for a run: places, commodities, countries, modes."""
+    """What the dashboard's pickers offer for a run: places, commodities, countries, modes.
+
+    ``places`` are every named place of the model (a route may start or end at any of
+    them), sorted by name.
+    """
+    nodes = run.build.model.nodes.sort_values("name")
     commodities = sorted(set(run.build.classes["commodity"].astype(str)))
     modes = sorted(set(run.build.network.links["mode"].astype(str)))
-    return {"places": [{k: p[k] for k in ("node_id", "name", "country")} for p in places(run)],
+    return {"places": [{"node_id": int(r.node_id), "name": str(r.name), "country": str(r.country)}
+                       for r in nodes.itertuples()],
             "commodities": commodities, "countries": _countries(run), "modes": modes}

@@ -8,7 +8,8 @@ const MODE_COLOURS = {
   gas_pipeline: "#2ca02c", oil_pipeline: "#8c564b",
 };
 const WIDTHS = [1, 2, 3.5, 5.5, 8];
-const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"];
+const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf",
+  "#7f7f7f", "#bcbd22", "#e377c2"];
 const state = { runs: [], preset: null, choices: null };
 
 class ApiError extends Error {
@@ -245,7 +246,7 @@ async function loadChoices(runId) {
     preferred($("tcd-commodity"), "container");
     preferred($("balance-country"), "MN");
     if ($("tcd-origin").value === $("tcd-destination").value && places.length > 1) {
-      $("tcd-destination").selectedIndex = 1;
+      $("tcd-destination").selectedIndex = places.length - 1;
     }
   }
 }
@@ -318,11 +319,16 @@ async function drawBalance(runs) {
     }
   }
   const traces = [];
+  const others = [...new Set([...groups.keys()].map((k) => k.split("|")[1]))].sort();
+  const colour = (other) => PALETTE[others.indexOf(other) % PALETTE.length];
+  const shown = new Set();
   for (const [key, values] of groups) {
     const [measure, other] = key.split("|");
-    traces.push({ type: "bar", name: `${other} (${measure === "partner" ? "partner" : "border"})`,
-      x: names, y: names.map((n) => values.get(n) || 0),
-      xaxis: measure === "partner" ? "x" : "x2", yaxis: measure === "partner" ? "y" : "y2" });
+    const partner = measure === "partner";
+    traces.push({ type: "bar", name: other, legendgroup: other, showlegend: !shown.has(other),
+      marker: { color: colour(other) }, x: names, y: names.map((n) => values.get(n) || 0),
+      xaxis: partner ? "x" : "x2", yaxis: partner ? "y" : "y2" });
+    shown.add(other);
   }
   await Plotly.react("balance-chart", traces, {
     barmode: "stack", grid: { rows: 1, columns: 2, pattern: "independent" }, height: 400,
