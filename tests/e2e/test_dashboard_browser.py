@@ -102,7 +102,7 @@ def test_run_a_variant_and_see_the_comparison(server, page):
     page.fill("#run-name", "tiny-without-a")
     page.fill("#token", TOKEN)
     page.click("#run-button")
-    page.wait_for_selector("body[data-last-run]", timeout=180_000)
+    page.wait_for_selector("body[data-last-run]", timeout=300_000)
     page.wait_for_selector("body[data-loading='false']", timeout=60_000)
 
     assert "done" in page.inner_text("#run-status")

@@ -31,7 +31,7 @@ def make_settings(root: Path, **options) -> Settings:
     return Settings(**(defaults | options))
 
 
-def wait_for(client, job_id: str, seconds: float = 120) -> dict:
+def wait_for(client, job_id: str, seconds: float = 300) -> dict:
     """Poll a job until it is done or failed."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
