@@ -215,3 +215,12 @@ def test_the_queue_is_bounded():
     finally:
         release.set()
         queue.shutdown()
+
+
+def test_a_server_answers_only_to_its_host_names(tmp_path):
+    settings = make_settings(tmp_path, allowed_hosts=("localhost", "127.0.0.1", "::1"))
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        assert client.get("/api/health").status_code == 200
+        assert client.get("/api/health", headers={"Host": "[::1]:8000"}).status_code == 200
+        refused(client.get("/api/health", headers={"Host": "rebound.example"}), 400,
+                "host_not_allowed")

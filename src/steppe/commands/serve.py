@@ -10,6 +10,8 @@ import typer
 
 from steppe.commands._common import err, fail, user_errors
 
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
 
 def is_loopback(host: str) -> bool:
     """Whether a host name or address is this machine's loopback (127.0.0.0/8, ::1)."""
@@ -44,6 +46,11 @@ def serve(
     cors: Annotated[
         list[str] | None, typer.Option("--cors", help="An origin allowed by CORS (repeat).")
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option("--allowed-host",
+                     help="A host name clients use (repeat); on loopback: loopback names only."),
+    ] = None,
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
     ] = True,
@@ -65,9 +72,13 @@ def serve(
     if not is_loopback(host):
         err.print(f"[yellow]warning:[/] listening on {host}, not loopback: put it behind a "
                   "TLS proxy; the token travels in clear text otherwise")
+    hosts = tuple(allowed_host or ())
+    if is_loopback(host):
+        hosts += LOOPBACK_NAMES
     settings = Settings(store=store, allow_runs=allow_runs, token=token if allow_runs else None,
                         max_concurrent_runs=max_runs, max_queued_runs=queue,
-                        scenario_dir=scenarios, cors_origins=tuple(cors or ()))
+                        scenario_dir=scenarios, cors_origins=tuple(cors or ()),
+                        allowed_hosts=hosts)
     with user_errors():
         app = create_app(settings)
     err.print(f"steppe dashboard: http://{host}:{port}/  (API description: /openapi.json)")

@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from steppe import __version__
 from steppe.web.errors import install_error_handlers
-from steppe.web.limits import BodyLimit, SecurityHeaders
+from steppe.web.limits import BodyLimit, HostCheck, SecurityHeaders
 from steppe.web.routes import dashboard, meta, results, runs
 from steppe.web.service import Service
 from steppe.web.settings import Settings
@@ -52,5 +52,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["GET", "POST"],
                            allow_headers=["authorization", "content-type"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(HostCheck, allowed=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)
     return app

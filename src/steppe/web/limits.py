@@ -89,6 +89,36 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+def _host_name(value: str) -> str:
+    """The host of a Host header, without its port (``[::1]:8000`` -> ``::1``)."""
+    if value.startswith("["):
+        return value[1:].split("]")[0].lower()
+    return value.rsplit(":", 1)[0].lower() if value.count(":") == 1 else value.lower()
+
+
+class HostCheck:
+    """Answer 400 to requests whose Host header names another host than ``allowed``."""
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app, self.allowed = app, {h.lower().strip("[]") for h in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, or answer 400."""
+        if scope["type"] != "http" or not self.allowed:
+            await self.app(scope, receive, send)
+            return
+        host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+        if _host_name(host) in self.allowed:
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"error": "host_not_allowed",
+                           "detail": "this server does not answer to that host name"}).encode()
+        await send({"type": "http.response.start", "status": 400, "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
+        await send({"type": "http.response.body", "body": body})
+
+
 class SecurityHeaders:
     """Add :data:`SECURITY_HEADERS` to every HTTP response."""
 

@@ -38,6 +38,9 @@ class Settings:
         Solved runs kept in memory for the analysis endpoints.
     wait_seconds
         How long an analysis request waits for a stored run to be re-solved.
+    allowed_hosts
+        Host names the server answers to (``Host`` header, port aside); empty: any. A
+        server on loopback answers only to loopback names, which defeats DNS rebinding.
     """
 
     store: Path = Path("steppe.duckdb")
@@ -53,6 +56,7 @@ class Settings:
     scenario_dir: Path | None = None
     cache_size: int = 8
     wait_seconds: float = 300.0
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.allow_runs and not self.token:
