@@ -5,16 +5,11 @@ Every refusal is a 4xx JSON body with an error code and a message that says why.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from fastapi.testclient import TestClient
 from webtools import AUTH, TOKEN, make_settings
 
 from steppe.web import Settings, create_app
-from steppe.web.errors import ApiError
-from steppe.web.jobs import Job, JobQueue
-from steppe.web.scenarios import Presets
 
 
 def refused(response, status: int, error: str | None = None) -> dict:
@@ -194,27 +189,6 @@ def test_cors_is_off_unless_configured(tmp_path, client):
     with TestClient(create_app(settings)) as other:
         allowed = other.get("/api/health", headers=origin).headers
         assert allowed["access-control-allow-origin"] == "http://elsewhere.example"
-
-
-def test_the_queue_is_bounded():
-    release = threading.Event()
-    queue = JobQueue(1, 1, lambda job: (release.wait(10), job.finish()))
-    scenario = Presets(None).get("baseline").scenario
-    jobs = [Job(scenario=scenario, scenario_hash=f"h{i}", run_id=f"r{i}") for i in range(3)]
-    try:
-        first, second = queue.submit(jobs[0]), queue.submit(jobs[1])
-        with pytest.raises(ApiError) as refused_job:
-            queue.submit(jobs[2])
-        assert refused_job.value.status == 429
-        assert queue.submit(Job(scenario=scenario, scenario_hash="h1", run_id="r1")) is second
-        assert queue.counts() == {"running": 1, "queued": 1}
-        assert queue.get(second.job_id)["queue_position"] == 1
-        release.set()
-        assert first.done.wait(10) and second.done.wait(10)
-        assert queue.get(second.job_id)["status"] == "done"
-    finally:
-        release.set()
-        queue.shutdown()
 
 
 def test_a_server_answers_only_to_its_host_names(tmp_path):

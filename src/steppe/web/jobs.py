@@ -49,19 +49,21 @@ class Job:
     finished: float | None = None
     done: threading.Event = field(default_factory=threading.Event, repr=False)
 
+    best: float = 0.0
+
     def report(self, iteration: int, gap: float) -> None:
         """Solver progress callback: iteration number and relative gap."""
         self.iteration = int(iteration)
         self.gap = float(gap) if math.isfinite(gap) else None
+        if self.gap is not None and self.gap > 0:
+            span = max(-math.log10(self.scenario.gap), 1e-9)
+            # runs with hard capacities restart the gap in each outer iteration: the share
+            # done never goes back
+            self.best = max(self.best, min(1.0, max(0.0, -math.log10(self.gap) / span)))
 
     def progress(self) -> float:
-        """Share done, 0 to 1: log10 of the gap from 1 down to the target gap."""
-        if self.status == DONE:
-            return 1.0
-        if self.gap is None or self.gap <= 0:
-            return 0.0
-        span = max(-math.log10(self.scenario.gap), 1e-9)
-        return min(1.0, max(0.0, -math.log10(self.gap) / span))
+        """Share done, 0 to 1: log10 of the best relative gap from 1 down to the target gap."""
+        return 1.0 if self.status == DONE else self.best
 
     def finish(self, error: str | None = None) -> None:
         """Mark the job done (or failed with a reason) and wake its waiters."""
