@@ -1,6 +1,8 @@
 #!/usr/bin/env sh
-# Install Debian's chromium for the end-to-end browser test of the HTML report
-# (tests/e2e/test_report_browser.py). Idempotent; needs root (or sudo) and apt.
+# Install Debian's chromium for the end-to-end browser tests: the HTML report
+# (tests/e2e/test_report_browser.py) and the dashboard (tests/e2e/test_dashboard_browser.py,
+# driven through Playwright's Python package with this chromium, no downloaded browser).
+# Idempotent; needs root (or sudo) and apt.
 set -eu
 if command -v chromium >/dev/null 2>&1; then
     echo "chromium already installed: $(command -v chromium)"

@@ -183,12 +183,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 def _register_commands() -> None:
     """Attach the scenario, calibration and report commands (each in steppe.commands)."""
-    from steppe.commands import calibrate, report, scenario
+    from steppe.commands import calibrate, report, scenario, serve
 
     for name in ("run", "runs", "compare", "diff", "sweep", "critical", "export"):
         app.command(name=name)(getattr(scenario, name))
     app.command(name="calibrate")(calibrate.calibrate)
     app.command(name="report")(report.report)
+    app.command(name="serve")(serve.serve)
 
 
 _register_commands()

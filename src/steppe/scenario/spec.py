@@ -237,6 +237,33 @@ def parse_scenario(text: str, *, source: str = "<memory>", folder: Path | None =
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: invalid TOML: {exc}") from None
+    return scenario_from_data(data, source=source, folder=folder, text=text)
+
+
+def scenario_from_data(
+    data: Mapping[str, Any], *, source: str = "<memory>", folder: Path | None = None,
+    text: str = "",
+) -> Scenario:
+    """A scenario from the tables of a scenario file, already parsed (e.g. from JSON).
+
+    Parameters
+    ----------
+    data
+        The top-level tables: ``scenario``, ``parameters``, ``edit`` (a list), ``report``.
+    source
+        Name for error messages.
+    folder
+        Folder that a relative ``base`` path is taken from.
+    text
+        The TOML text the data came from, if any (for line numbers in errors).
+
+    Raises
+    ------
+    ScenarioError
+        Unknown keys, wrong types (every problem at once).
+    """
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{source}: a scenario is a table of tables, got {type(data).__name__}")
     lines = _Lines(text)
     problems: list[Problem] = []
     for key in data:
@@ -256,6 +283,12 @@ def parse_scenario(text: str, *, source: str = "<memory>", folder: Path | None =
                 _problem(source, lines.key(key, head_line), f"scenario.{key}", head[key],
                          f"one of {', '.join(SCENARIO_KEYS)}")
             )
+    if not isinstance(data.get("report", {}), Mapping):
+        problems.append(_problem(source, lines.table("report"), "report", data["report"],
+                                 "a [report] table"))
+    if not isinstance(head.get("sources", []), list):
+        problems.append(_problem(source, lines.key("sources", head_line), "scenario.sources",
+                                 head["sources"], "a list of source ids"))
     parameters = _parameters(data.get("parameters", {}), source, lines, problems)
     edits = _edits(data.get("edit", []), source, lines, problems)
     settings = _settings(head, source, lines, head_line, problems)
@@ -338,6 +371,29 @@ def _edits(table: Any, source: str, lines: _Lines, problems: list[Problem]) -> l
         fields = {k: v for k, v in item.items() if k != "op"}
         edits.append(Edit(op=item["op"], fields=fields, index=i, line=line))
     return edits
+
+
+def scenario_from_content(content: Mapping[str, Any], *, name: str) -> Scenario:
+    """The scenario whose :meth:`Scenario.content` is ``content`` (e.g. from the store).
+
+    Parameters
+    ----------
+    content
+        A stored scenario content: base, year, settings, parameters, resolved edits, report.
+    name
+        Label of the scenario.
+
+    Returns
+    -------
+    Scenario
+        A scenario with the same content (and so the same content hash on the same inputs).
+    """
+    settings = ("base", "year", "algorithm", "gap", "max_iter", "route_choice")
+    head = {"name": name, **{k: content[k] for k in settings if content.get(k) is not None}}
+    data = {"scenario": head, "parameters": dict(content.get("parameters") or {}),
+            "edit": [dict(e) for e in content.get("edits") or []],
+            "report": dict(content.get("report") or {})}
+    return scenario_from_data(data, source=f"<stored {name}>")
 
 
 def key_line(scenario: Scenario, edit: Edit, key: str) -> int | None:
