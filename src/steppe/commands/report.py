@@ -13,6 +13,7 @@ from rich.table import Table
 
 from steppe.commands._common import err, user_errors
 
+DEFAULT_STORE = Path("steppe.duckdb")
 ALL = "all"
 """Scenario argument meaning the baseline and every preset."""
 
@@ -48,13 +49,40 @@ def _transit_fees(scenario: Any, build: Any) -> list[dict[str, Any]]:
     return fees
 
 
-def solve_entry(name: str, *, gap: float | None = None) -> Any:
-    """Solve a preset or scenario file (or the built-in baseline) as a report entry."""
+def resolve_scenario(ref: str, store: Path) -> Any:
+    """The scenario behind a report argument: a preset, a TOML file, or a stored run.
+
+    A stored run (its id, an id prefix, or a scenario name in ``store``) is rebuilt from its
+    stored content; it must hash to the stored run's hash, so the report shows that run and not
+    one on changed inputs.
+    """
+    from steppe.errors import InputError
+    from steppe.scenario.execute import scenario_hash
+    from steppe.scenario.spec import ScenarioError, load_scenario, scenario_from_content
+    from steppe.scenario.store import RunStore
+
+    try:
+        return load_scenario(ref)
+    except ScenarioError:
+        if not store.is_file():
+            raise
+    with RunStore(store, read_only=True) as db:
+        record = db.record(ref)
+    scenario = scenario_from_content(record["scenario"], name=str(record["scenario_name"]))
+    if scenario_hash(scenario) != record["scenario_hash"]:
+        raise InputError(
+            f"stored run {record['run_id']} ({record['scenario_name']}) was computed on other "
+            "inputs or another steppe version; run its scenario again to report it"
+        )
+    return scenario
+
+
+def solve_entry(name: str, *, gap: float | None = None, store: Path = DEFAULT_STORE) -> Any:
+    """Solve a preset, scenario file or stored run (see :func:`resolve_scenario`) for the report."""
     from steppe.scenario.execute import run_scenario
-    from steppe.scenario.spec import load_scenario
     from steppe.viz.report import ReportEntry
 
-    scenario = load_scenario(name)
+    scenario = resolve_scenario(name, store)
     options = {"target_gap": gap} if gap is not None else {}
     run = run_scenario(scenario, **options)
     fees = _transit_fees(scenario, run.build)
@@ -64,11 +92,11 @@ def solve_entry(name: str, *, gap: float | None = None) -> Any:
         description=scenario.description,
         source_ids=tuple(scenario.sources),
         transit_fees=tuple(fees),
-        notes=(f"Scenario file: {scenario.source}",),
+        notes=(f"Scenario: {scenario.source}",),
     )
 
 
-def _solve_all(names: list[str], gap: float | None) -> list[Any]:
+def _solve_all(names: list[str], gap: float | None, store: Path) -> list[Any]:
     """Solve each scenario in turn, with a progress bar on a terminal."""
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -78,7 +106,7 @@ def _solve_all(names: list[str], gap: float | None) -> list[Any]:
         entries = []
         for name in names:
             progress.update(task, description=f"solving {name}")
-            entries.append(solve_entry(name, gap=gap))
+            entries.append(solve_entry(name, gap=gap, store=store))
             progress.advance(task)
     return entries
 
@@ -118,7 +146,10 @@ def _print_headlines(rows: list[dict[str, Any]], path: Path) -> None:
 def report(
     scenarios: Annotated[
         list[str],
-        typer.Argument(help="Presets or scenario TOML files; 'all' = baseline + every preset."),
+        typer.Argument(
+            help="Presets, scenario TOML files or stored runs (id, id prefix or scenario name "
+            "in --store); 'all' = baseline + every preset."
+        ),
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="HTML file to write.")] = Path(
         "report.html"
@@ -126,6 +157,9 @@ def report(
     gap: Annotated[
         float | None, typer.Option(help="Target relative gap [default: each scenario's].")
     ] = None,
+    store: Annotated[
+        Path, typer.Option(help="Result store that run ids are looked up in (DuckDB file).")
+    ] = DEFAULT_STORE,
     exposure: Annotated[
         bool,
         typer.Option(help="Add Mongolia's closure exposure (two extra solves per scenario)."),
@@ -142,7 +176,7 @@ def report(
 
     names = [n for s in scenarios for n in (_preset_names() if s == ALL else [s])]
     with user_errors():
-        entries = _solve_all(list(dict.fromkeys(names)), gap)
+        entries = _solve_all(list(dict.fromkeys(names)), gap, store)
     table = None
     if exposure:
         from steppe.scenario.exposure import exposure_table

@@ -85,7 +85,7 @@ def headline(entry: ReportEntry) -> dict[str, Any]:
     return {
         "scenario": entry.name,
         "mn_transit_revenue_usd": float(mn_revenue),
-        "ub_hub_rank": place_rank(hubs, build, HUB),
+        "ub_hub_rank": _hub_rank(hubs, build),
         "hubs": len(hubs),
         "mn_balance_index": balance,
         "mn_largest_neighbour_share": float(china),
@@ -93,6 +93,14 @@ def headline(entry: ReportEntry) -> dict[str, Any]:
         "unserved_t": float(unserved["tonnes"].sum()),
         "relative_gap": entry.run.result.relative_gap,
     }
+
+
+def _hub_rank(hubs: pd.DataFrame, build: Any) -> int | None:
+    """Ulaanbaatar's rank, or None in a network without it (a report on any network)."""
+    try:
+        return place_rank(hubs, build, HUB)
+    except KeyError:
+        return None
 
 
 def _fmt(value: Any, kind: str = "") -> str:
