@@ -52,6 +52,7 @@ from steppe.assign.kernels.bush_drivers import (
 )
 from steppe.assign.kernels.bush_layout import Bushes
 from steppe.assign.kernels.bush_shift import refresh_costs
+from steppe.assign.kernels.costs import dot
 from steppe.assign.problem import AssignmentProblem, BoolArray, FloatArray
 from steppe.assign.result import SolverOutcome
 from steppe.errors import SteppeError
@@ -273,6 +274,6 @@ def _sweeps(layout: BushLayout, bushes: Bushes, gap: _Gap, origin_demand: FloatA
 def _objective(problem: AssignmentProblem, flows: list[FloatArray], total: FloatArray) -> float:
     """Beckmann objective: Σ ∫ link time of the total flow + Σ_c fixed_c · x_c."""
     return time_integral(problem.links, total) + sum(
-        float(np.dot(c.fixed_cost, x)) for c, x in zip(problem.classes, flows, strict=True)
+        float(dot(c.fixed_cost, x)) for c, x in zip(problem.classes, flows, strict=True)
     )
 
