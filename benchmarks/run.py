@@ -7,7 +7,9 @@ and the median is reported. Timed: the assignment only (steppe: the iterations i
 ``assign``, graph compilation excluded, as AequilibraE's graph preparation is; AequilibraE:
 ``execute()``). steppe records the time at which each gap threshold is first reached from
 one run to the tightest gap; AequilibraE is run once per threshold, since it reports no
-per-iteration times. Writes ``benchmarks/results/assignment.json`` and prints a Markdown table.
+per-iteration times. Writes ``benchmarks/results/assignment.json``, the Markdown table (also printed) to
+``assignment.md`` and time-to-gap plots; the load average is recorded, since other work
+on the machine inflates every time.
 """
 
 from __future__ import annotations
@@ -206,8 +208,27 @@ def run_peer(case_data, case: Case, algorithm: str, repeat: int) -> dict[str, An
     return out
 
 
+def busiest_road(network, flows: np.ndarray) -> int:
+    """Row of the link with the most flow among links that are not centroid connectors.
+
+    A connector (an end at a zone centroid) or a link with zero free-flow time has no
+    congestion term worth changing: halving such a capacity changes nothing.
+    """
+    links = network.links
+    centroids = set(network.zones["node_id"].tolist())
+    connector = links["from_node_id"].isin(centroids) | links["to_node_id"].isin(centroids)
+    road = ~connector.to_numpy() & (links["free_flow_time"].to_numpy() > 0)
+    if not road.any():
+        raise ValueError(f"{network.name} has no link with a congestion term")
+    return int(np.argmax(np.where(road, flows, -np.inf)))
+
+
 def warm_start_case(case_data, repeat: int) -> dict[str, Any]:
-    """Chicago-Sketch: re-solve to 1e-10 after halving one busy link's capacity."""
+    """Chicago-Sketch: re-solve B to 1e-10 after halving the busiest road's capacity.
+
+    The base problem is solved once; then cold and warm solves of the changed problem
+    alternate ``repeat`` times and the medians of their solver times are compared.
+    """
     from steppe.assign import assign
     from steppe.model import Network
 
@@ -221,21 +242,51 @@ def warm_start_case(case_data, repeat: int) -> dict[str, Any]:
     }
     base = assign(case_data.network, case_data.demand, **opts)
     links = case_data.network.links.copy()
-    busiest = int(base.links["flow"].idxmax())
-    links.loc[busiest, "capacity"] *= 0.5
+    row = busiest_road(case_data.network, base.links["flow"].to_numpy())
+    before = float(links.loc[row, "capacity"])
+    links.loc[row, "capacity"] = before * 0.5
     changed = Network(
         case_data.network.nodes, links, case_data.network.name, case_data.network.metadata
     )
-    cold = [assign(changed, case_data.demand, **opts).seconds for _ in range(repeat)]
-    warm = [
-        assign(changed, case_data.demand, warm_start=base, **opts).seconds for _ in range(repeat)
-    ]
+    cold, warm = [], []
+    for _ in range(repeat):
+        cold.append(assign(changed, case_data.demand, **opts))
+        warm.append(assign(changed, case_data.demand, warm_start=base, **opts))
+    cold_s = statistics.median(r.seconds for r in cold)
+    warm_s = statistics.median(r.seconds for r in warm)
+    flows_before = float(base.links["flow"].iloc[row])
+    flows_after = float(warm[-1].links["flow"].iloc[row])
     return {
-        "changed_link_id": int(links.loc[busiest, "link_id"]),
-        "cold_seconds": statistics.median(cold),
-        "warm_seconds": statistics.median(warm),
-        "speedup": statistics.median(cold) / statistics.median(warm),
+        "changed_link_id": int(links.loc[row, "link_id"]),
+        "changed_link": f"{int(links.loc[row, 'from_node_id'])}->{int(links.loc[row, 'to_node_id'])}",
+        "capacity_before": before,
+        "capacity_after": before * 0.5,
+        "flow_before": flows_before,
+        "flow_after": flows_after,
+        "cold_seconds": cold_s,
+        "warm_seconds": warm_s,
+        "cold_iterations": cold[-1].iterations,
+        "warm_iterations": warm[-1].iterations,
+        "cold_sweeps": float(cold[-1].convergence["step"].sum()),
+        "warm_sweeps": float(warm[-1].convergence["step"].sum()),
+        "cold_gap": cold[-1].relative_gap,
+        "warm_gap": warm[-1].relative_gap,
+        "runs": repeat,
+        "speedup": cold_s / warm_s,
     }
+
+
+def warm_start_summary(w: dict[str, Any]) -> str:
+    """One paragraph on the warm-start case, as printed."""
+    return (
+        f"warm start (Chicago-Sketch, B to 1e-10): link {w['changed_link_id']} "
+        f"({w['changed_link']}), capacity {w['capacity_before']:g} -> {w['capacity_after']:g}, "
+        f"flow {w['flow_before']:.1f} -> {w['flow_after']:.1f}; "
+        f"cold {w['cold_seconds']:.3f} s ({w['cold_iterations']} it., "
+        f"{w['cold_sweeps']:.1f} sweeps), warm {w['warm_seconds']:.3f} s "
+        f"({w['warm_iterations']} it., {w['warm_sweeps']:.1f} sweeps), "
+        f"medians of {w['runs']}: {w['speedup']:.1f}x faster"
+    )
 
 
 def machine() -> dict[str, Any]:
@@ -255,6 +306,7 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "numba": numba.__version__,
         "threads_each": THREADS,
+        "load_average_before": os.getloadavg(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -369,19 +421,23 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[bench] {name}: aequilibrae {algorithm}", file=sys.stderr, flush=True)
                 entries.append(run_peer(data, case, algorithm, args.repeat))
         results["networks"][name] = entries
-        if name == "Chicago-Sketch" and bush:
+        if name == "Chicago-Sketch" and bush and (not only or "b" in only):
             print("[bench] Chicago-Sketch: warm start", file=sys.stderr, flush=True)
             results["warm_start"] = warm_start_case(data, args.repeat)
     RESULTS.mkdir(exist_ok=True)
     results["plots"] = plot_curves(results)
+    results["machine"]["load_average_after"] = os.getloadavg()
     (RESULTS / "assignment.json").write_text(json.dumps(results, indent=1, default=float))
-    print(markdown(results))
+    report = markdown(results)
     if "warm_start" in results:
-        w = results["warm_start"]
-        print(
-            f"\nwarm start (Chicago-Sketch, B to 1e-10, one link's capacity halved): "
-            f"cold {w['cold_seconds']:.3f} s, warm {w['warm_seconds']:.3f} s, {w['speedup']:.1f}× faster"
-        )
+        report += "\n\n" + warm_start_summary(results["warm_start"])
+    load = results["machine"]
+    report += (
+        f"\n\nload average (1, 5, 15 min) before: {load['load_average_before']}, "
+        f"after: {load['load_average_after']} on {load['cores']} cores"
+    )
+    (RESULTS / "assignment.md").write_text(report + "\n")
+    print(report)
     print(f"\nwrote {RESULTS / 'assignment.json'}")
     return 0
 

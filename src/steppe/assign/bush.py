@@ -116,7 +116,8 @@ def solve_bush_based(
     SolverOutcome
         Class flows per link row; the state is a :class:`~steppe.assign.bush_state.BushState`.
         Row 1 of the convergence table is the starting point (initial load or warm state);
-        ``step`` is the number of sweeps over the bushes in the iteration.
+        ``step`` is the work of the iteration's sweeps, in sweeps' worth (bush passes
+        divided by the number of bushes).
     """
     start = time.perf_counter()
     layout = build_layout(problem)
@@ -131,7 +132,7 @@ def solve_bush_based(
               bushes.dest_volume)
     rows: list[dict[str, object]] = []
     converged = False
-    sweeps = 0
+    sweeps = 0.0
     gap: _Gap | None = None
     for iteration in range(1, config.max_iter + 1):
         if gap is not None:
@@ -146,7 +147,7 @@ def solve_bush_based(
             "relative_gap": gap.relative,
             "average_excess_cost": float(gap.excess.sum()) / served if served > 0 else 0.0,
             "objective": _objective(problem, flows, layout.links.flow),
-            "step": float(sweeps),
+            "step": sweeps,
             "direction": "b",
             "seconds": time.perf_counter() - start,
         })
@@ -246,19 +247,21 @@ def _sweep_target(gap: _Gap, target_gap: float) -> float:
 
 
 def _sweeps(layout: BushLayout, bushes: Bushes, gap: _Gap, origin_demand: FloatArray,
-            target_gap: float) -> int:
+            target_gap: float) -> float:
     """Sweep the bushes until their own excess is small against the last measured gap.
 
-    The first sweep visits every bush; later ones only those whose own excess is still
-    above the target (relative to their shortest-path cost): the others are equilibrated
-    relative to the current gap. Returns the number of sweeps.
+    Only bushes whose excess is above the target (relative to their shortest-path cost)
+    are visited: at first by the excess just measured (an upper bound of their own, so a
+    bush below it is equilibrated relative to the current gap and is left alone: after a
+    local change, only the bushes it touched), then by their own excess. Returns the work
+    done in sweeps' worth (bush passes / bushes).
     """
     n = len(bushes.klass)
     target = _sweep_target(gap, target_gap)
-    active = np.ones(n, dtype=np.bool_)
     min_flow = MIN_FLOW * np.maximum(origin_demand, 1.0)
     min_excess = target * gap.shortest
-    excess = np.zeros(n)
+    active = gap.excess > min_excess
+    excess = np.where(active, 0.0, gap.excess)
     work = sweeps = 0
     while active.any() and sweeps < MAX_SWEEPS and work < SWEEP_BUDGET * n:
         sweep_bushes(layout.graphs, layout.edges, layout.links, bushes, active, min_flow,
@@ -268,7 +271,7 @@ def _sweeps(layout: BushLayout, bushes: Bushes, gap: _Gap, origin_demand: FloatA
         if excess.sum() <= target * gap.shortest.sum():
             break
         active &= excess > min_excess
-    return sweeps
+    return work / max(n, 1)
 
 
 def _objective(problem: AssignmentProblem, flows: list[FloatArray], total: FloatArray) -> float:
