@@ -48,18 +48,20 @@ def to_csr(n, tails, heads, costs):
     return order, start, heads[order], tails[order], costs[order]
 
 
+def tree_scratch(n, m):
+    """dist, pred, order (per node) and heap keys and nodes (per edge, plus one)."""
+    return (np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(m + 1),
+            np.empty(m + 1, np.int64))
+
+
 @given(random_graphs())
 @settings(max_examples=150, deadline=None)
 def test_shortest_path_tree_matches_heapq(graph):
     n, tails, heads, costs, blocked, rng = graph
     _order, start, head_csr, tail_csr, cost_csr = to_csr(n, tails, heads, costs)
     origin = int(rng.integers(0, n))
-    dist = np.empty(n)
-    pred = np.empty(n, np.int64)
-    settled_order = np.empty(n, np.int64)
+    dist, pred, settled_order, heap_key, heap_node = tree_scratch(n, len(heads))
     settled = np.empty(n, np.bool_)
-    heap_key = np.empty(len(heads) + 1)
-    heap_node = np.empty(len(heads) + 1, np.int64)
     mark = np.full(n, -1, np.int64)
     count = shortest_path_tree(
         origin,
@@ -97,11 +99,7 @@ def test_grow_tree_with_early_exit_and_skipped_leaves_matches_heapq(graph):
     targets = np.unique(rng.integers(0, n, int(rng.integers(1, n + 1))))
     mark = np.full(n, -1, np.int64)
     mark[targets] = 7
-    dist = np.empty(n)
-    pred = np.empty(n, np.int64)
-    order = np.empty(n, np.int64)
-    heap_key = np.empty(len(heads) + 1)
-    heap_node = np.empty(len(heads) + 1, np.int64)
+    dist, pred, order, heap_key, heap_node = tree_scratch(n, len(heads))
     count = grow_tree(origin, start, head_csr, cost_csr, blocked, mark, 7, len(targets), True,
                       dist, pred, order, heap_key, heap_node)
     expected, _ = dijkstra_reference(n, tails, heads, costs, origin, blocked)

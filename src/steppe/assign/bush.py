@@ -39,7 +39,7 @@ from steppe.assign.bush_layout import (
     reached,
     with_destinations,
 )
-from steppe.assign.bush_state import BushState, demand_key, restore
+from steppe.assign.bush_state import BushState, restore
 from steppe.assign.config import AssignmentConfig
 from steppe.assign.costmodel import time_integral
 from steppe.assign.kernels.bush_drivers import (
@@ -53,6 +53,7 @@ from steppe.assign.kernels.bush_drivers import (
 from steppe.assign.kernels.bush_layout import Bushes
 from steppe.assign.kernels.bush_shift import refresh_costs
 from steppe.assign.kernels.costs import dot
+from steppe.assign.linkbased import demand_signature
 from steppe.assign.problem import AssignmentProblem, BoolArray, FloatArray
 from steppe.assign.result import SolverOutcome
 from steppe.errors import SteppeError
@@ -184,7 +185,7 @@ def _start(problem: AssignmentProblem, layout: BushLayout, demand: BushDemand,
     if restored.any():
         assert isinstance(warm_state, BushState)
         bushes = with_destinations(bushes, demand, reached(layout, bushes, demand))
-        if warm_state.demand_key != demand_key(problem):
+        if warm_state.demand_key != demand_signature(problem):
             _sync_links(problem, layout, bushes, threads)
             _update(layout, bushes, restored, threads)
         _sync_links(problem, layout, bushes, threads)
