@@ -2,12 +2,14 @@
 
 Usage: ``python -m benchmarks.run [--networks A,B] [--repeat 3] [--quick]`` (``make bench``).
 
-For every TNTP network, every algorithm is run ``--repeat`` times with 2 threads on each side
-and the median is reported. Timed: the assignment only (steppe: the iterations inside
+For every TNTP network, every algorithm is run ``--repeat`` times with 2 threads on each side,
+the two tools' repetitions interleaved, and the median is reported. Timed: the assignment only (steppe: the iterations inside
 ``assign``, graph compilation excluded, as AequilibraE's graph preparation is; AequilibraE:
 ``execute()``). steppe records the time at which each gap threshold is first reached from
 one run to the tightest gap; AequilibraE is run once per threshold, since it reports no
-per-iteration times. Writes ``benchmarks/results/assignment.json`` and prints a Markdown table.
+per-iteration times. Writes ``benchmarks/results/assignment.json``, the Markdown table (also printed) to
+``assignment.md`` and time-to-gap plots; the load average is recorded, since other work
+on the machine inflates every time.
 """
 
 from __future__ import annotations
@@ -107,35 +109,43 @@ def iterations_to_gaps(convergence, gaps) -> dict[str, int | None]:
     return out
 
 
-def run_steppe(case_data, case: Case, algorithm: str, repeat: int) -> dict[str, Any]:
+def steppe_gaps(case: Case, algorithm: str) -> tuple[float, ...]:
+    """Gaps timed for one steppe algorithm (link-based methods stall long before 1e-10)."""
+    if algorithm == "b":
+        return case.gaps
+    if algorithm in ("bfw", "cfw"):
+        return tuple(g for g in case.gaps if g >= 1e-6)
+    return case.gaps[:1]
+
+
+def peer_gaps(case: Case, algorithm: str) -> tuple[float, ...]:
+    """Gaps AequilibraE is run to, once each (it reports no per-iteration times)."""
+    return case.peer_gaps if algorithm in ("bfw", "cfw") else case.peer_gaps[:1]
+
+
+def steppe_once(case_data, case: Case, algorithm: str):
+    """One steppe solve to the algorithm's tightest timed gap."""
     from steppe.assign import assign
 
     weights = case_data.readme_weights
-    toll = weights.toll or 0.0
-    dist = weights.distance or 0.0
-    if algorithm == "b":
-        gaps = case.gaps
-    elif algorithm in ("bfw", "cfw"):  # link-based methods stall long before 1e-10
-        gaps = tuple(g for g in case.gaps if g >= 1e-6)
-    else:
-        gaps = case.gaps[:1]
-    target = min(gaps)
-    runs = []
-    for _ in range(repeat):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = assign(
-                case_data.network,
-                case_data.demand,
-                algorithm=algorithm,
-                target_gap=target,
-                max_iter=case.max_iter,
-                toll_factor=toll,
-                distance_factor=dist,
-                threads=THREADS,
-                time_limit_s=case.time_limit_s,
-            )
-        runs.append(result)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return assign(
+            case_data.network,
+            case_data.demand,
+            algorithm=algorithm,
+            target_gap=min(steppe_gaps(case, algorithm)),
+            max_iter=case.max_iter,
+            toll_factor=weights.toll or 0.0,
+            distance_factor=weights.distance or 0.0,
+            threads=THREADS,
+            time_limit_s=case.time_limit_s,
+        )
+
+
+def summarize_steppe(runs, case: Case, algorithm: str) -> dict[str, Any]:
+    """Medians of the steppe runs' times to each gap (``None`` unless every run got there)."""
+    gaps = steppe_gaps(case, algorithm)
     times = [time_to_gaps(r.convergence, gaps) for r in runs]
     median_times = {
         g: (
@@ -153,19 +163,33 @@ def run_steppe(case_data, case: Case, algorithm: str, repeat: int) -> dict[str, 
         "iterations_to_gap": iterations_to_gaps(last.convergence, gaps),
         "final_gap": last.relative_gap,
         "objective": last.objective,
-        "runs": repeat,
+        "runs": len(runs),
         "curve": last.convergence[["iteration", "relative_gap", "seconds"]].to_dict(orient="list"),
     }
 
 
-def run_peer(case_data, case: Case, algorithm: str, repeat: int) -> dict[str, Any]:
+def peer_once(case_data, algorithm: str, gap: float, case: Case) -> dict[str, Any]:
+    """One AequilibraE solve to ``gap``."""
     from benchmarks.peers.aequilibrae_peer import run_aequilibrae
 
     net = case_data.network
-    links = net.links.rename(columns={"from_node_id": "from_node", "to_node_id": "to_node"})
-    zones = len(net.zones)
-    first_thru = int(net.metadata.get("first_thru_node", 1))
-    demand = case_data.demand.matrix(net.zones["zone_id"].tolist())
+    weights = case_data.readme_weights
+    return run_aequilibrae(
+        net.links.rename(columns={"from_node_id": "from_node", "to_node_id": "to_node"}),
+        case_data.demand.matrix(net.zones["zone_id"].tolist()),
+        zones=len(net.zones),
+        first_thru_node=int(net.metadata.get("first_thru_node", 1)),
+        algorithm=algorithm,
+        target_gap=gap,
+        max_iter=case.max_iter,
+        threads=THREADS,
+        toll_factor=weights.toll or 0.0,
+        distance_factor=weights.distance or 0.0,
+    )
+
+
+def summarize_peer(case_data, runs_by_gap: dict[float, list], algorithm: str) -> dict[str, Any]:
+    """Medians of the AequilibraE runs per gap (``None`` unless every run converged)."""
     weights = case_data.readme_weights
     toll, dist = weights.toll or 0.0, weights.distance or 0.0
     out: dict[str, Any] = {
@@ -174,30 +198,15 @@ def run_peer(case_data, case: Case, algorithm: str, repeat: int) -> dict[str, An
         "seconds_to_gap": {},
         "iterations_to_gap": {},
     }
-    gaps = case.peer_gaps if algorithm in ("bfw", "cfw") else case.peer_gaps[:1]
-    for gap in gaps:
-        runs = [
-            run_aequilibrae(
-                links,
-                demand,
-                zones=zones,
-                first_thru_node=first_thru,
-                algorithm=algorithm,
-                target_gap=gap,
-                max_iter=case.max_iter,
-                threads=THREADS,
-                toll_factor=toll,
-                distance_factor=dist,
-            )
-            for _ in range(repeat)
-        ]
+    for gap, runs in runs_by_gap.items():
         key = f"{gap:g}"
         ok = all(r["converged"] for r in runs)
         out["seconds_to_gap"][key] = statistics.median(r["seconds"] for r in runs) if ok else None
         out["iterations_to_gap"][key] = runs[-1]["iterations"] if ok else None
-        out["objective"] = beckmann(runs[-1]["flows"], net.links, toll, dist)
+        out["objective"] = beckmann(runs[-1]["flows"], case_data.network.links, toll, dist)
         out["final_gap"] = runs[-1]["relative_gap"]
         out["version"] = runs[-1]["version"]
+        out["runs"] = len(runs)
         out["curve"] = {
             "iteration": [c[0] for c in runs[-1]["convergence"]],
             "relative_gap": [c[1] for c in runs[-1]["convergence"]],
@@ -206,8 +215,50 @@ def run_peer(case_data, case: Case, algorithm: str, repeat: int) -> dict[str, An
     return out
 
 
+def run_case(case_data, case: Case, steppe_algs, peer_algs, repeat: int) -> list[dict[str, Any]]:
+    """Both tools, repetitions interleaved (steppe, then the peer, ``repeat`` times).
+
+    Other work on the machine comes and goes; interleaving makes both tools' medians see
+    the same load, so their ratio is fair even when the absolute times are inflated.
+    """
+    mine: dict[str, list] = {a: [] for a in steppe_algs}
+    peer: dict[str, dict[float, list]] = {a: {g: [] for g in peer_gaps(case, a)} for a in peer_algs}
+    for r in range(repeat):
+        for algorithm in steppe_algs:
+            print(f"[bench] {case.name}: steppe {algorithm} ({r + 1}/{repeat})",
+                  file=sys.stderr, flush=True)
+            mine[algorithm].append(steppe_once(case_data, case, algorithm))
+        for algorithm, by_gap in peer.items():
+            for gap, runs in by_gap.items():
+                print(f"[bench] {case.name}: aequilibrae {algorithm} {gap:g} ({r + 1}/{repeat})",
+                      file=sys.stderr, flush=True)
+                runs.append(peer_once(case_data, algorithm, gap, case))
+    return [summarize_steppe(runs, case, a) for a, runs in mine.items()] + [
+        summarize_peer(case_data, by_gap, a) for a, by_gap in peer.items()
+    ]
+
+
+def busiest_road(network, flows: np.ndarray) -> int:
+    """Row of the link with the most flow among links that are not centroid connectors.
+
+    A connector (an end at a zone centroid) or a link with zero free-flow time has no
+    congestion term worth changing: halving such a capacity changes nothing.
+    """
+    links = network.links
+    centroids = set(network.zones["node_id"].tolist())
+    connector = links["from_node_id"].isin(centroids) | links["to_node_id"].isin(centroids)
+    road = ~connector.to_numpy() & (links["free_flow_time"].to_numpy() > 0)
+    if not road.any():
+        raise ValueError(f"{network.name} has no link with a congestion term")
+    return int(np.argmax(np.where(road, flows, -np.inf)))
+
+
 def warm_start_case(case_data, repeat: int) -> dict[str, Any]:
-    """Chicago-Sketch: re-solve to 1e-10 after halving one busy link's capacity."""
+    """Chicago-Sketch: re-solve B to 1e-10 after halving the busiest road's capacity.
+
+    The base problem is solved once; then cold and warm solves of the changed problem
+    alternate ``repeat`` times and the medians of their solver times are compared.
+    """
     from steppe.assign import assign
     from steppe.model import Network
 
@@ -221,21 +272,51 @@ def warm_start_case(case_data, repeat: int) -> dict[str, Any]:
     }
     base = assign(case_data.network, case_data.demand, **opts)
     links = case_data.network.links.copy()
-    busiest = int(base.links["flow"].idxmax())
-    links.loc[busiest, "capacity"] *= 0.5
+    row = busiest_road(case_data.network, base.links["flow"].to_numpy())
+    before = float(links.loc[row, "capacity"])
+    links.loc[row, "capacity"] = before * 0.5
     changed = Network(
         case_data.network.nodes, links, case_data.network.name, case_data.network.metadata
     )
-    cold = [assign(changed, case_data.demand, **opts).seconds for _ in range(repeat)]
-    warm = [
-        assign(changed, case_data.demand, warm_start=base, **opts).seconds for _ in range(repeat)
-    ]
+    cold, warm = [], []
+    for _ in range(repeat):
+        cold.append(assign(changed, case_data.demand, **opts))
+        warm.append(assign(changed, case_data.demand, warm_start=base, **opts))
+    cold_s = statistics.median(r.seconds for r in cold)
+    warm_s = statistics.median(r.seconds for r in warm)
+    flows_before = float(base.links["flow"].iloc[row])
+    flows_after = float(warm[-1].links["flow"].iloc[row])
     return {
-        "changed_link_id": int(links.loc[busiest, "link_id"]),
-        "cold_seconds": statistics.median(cold),
-        "warm_seconds": statistics.median(warm),
-        "speedup": statistics.median(cold) / statistics.median(warm),
+        "changed_link_id": int(links.loc[row, "link_id"]),
+        "changed_link": f"{int(links.loc[row, 'from_node_id'])}->{int(links.loc[row, 'to_node_id'])}",
+        "capacity_before": before,
+        "capacity_after": before * 0.5,
+        "flow_before": flows_before,
+        "flow_after": flows_after,
+        "cold_seconds": cold_s,
+        "warm_seconds": warm_s,
+        "cold_iterations": cold[-1].iterations,
+        "warm_iterations": warm[-1].iterations,
+        "cold_sweeps": float(cold[-1].convergence["step"].sum()),
+        "warm_sweeps": float(warm[-1].convergence["step"].sum()),
+        "cold_gap": cold[-1].relative_gap,
+        "warm_gap": warm[-1].relative_gap,
+        "runs": repeat,
+        "speedup": cold_s / warm_s,
     }
+
+
+def warm_start_summary(w: dict[str, Any]) -> str:
+    """One paragraph on the warm-start case, as printed."""
+    return (
+        f"warm start (Chicago-Sketch, B to 1e-10): link {w['changed_link_id']} "
+        f"({w['changed_link']}), capacity {w['capacity_before']:g} -> {w['capacity_after']:g}, "
+        f"flow {w['flow_before']:.1f} -> {w['flow_after']:.1f}; "
+        f"cold {w['cold_seconds']:.3f} s ({w['cold_iterations']} it., "
+        f"{w['cold_sweeps']:.1f} sweeps), warm {w['warm_seconds']:.3f} s "
+        f"({w['warm_iterations']} it., {w['warm_sweeps']:.1f} sweeps), "
+        f"medians of {w['runs']}: {w['speedup']:.1f}x faster"
+    )
 
 
 def machine() -> dict[str, Any]:
@@ -255,6 +336,7 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "numba": numba.__version__,
         "threads_each": THREADS,
+        "load_average_before": os.getloadavg(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -349,39 +431,36 @@ def main(argv: list[str] | None = None) -> int:
     bush = has_bush_solver()
     results: dict[str, Any] = {"machine": machine(), "networks": {}}
     warm_up = read_tntp_folder(root / "SiouxFalls")
-    run_steppe(warm_up, CASES["SiouxFalls"], "bfw", 1)  # load the numba cache outside timings
+    steppe_once(warm_up, CASES["SiouxFalls"], "bfw")  # load the numba cache outside timings
+    only = set(filter(None, args.algorithms.split(",")))
     for name in args.networks.split(","):
         case = CASES[name]
         data = read_tntp_folder(root / name)
-        entries = []
-        only = set(filter(None, args.algorithms.split(",")))
-        for algorithm in case.steppe_algorithms:
-            if only and algorithm not in only:
-                continue
-            if algorithm == "b" and not bush:
-                continue
-            print(f"[bench] {name}: steppe {algorithm}", file=sys.stderr, flush=True)
-            entries.append(run_steppe(data, case, algorithm, args.repeat))
-        if not args.no_peer:
-            for algorithm in case.peer_algorithms:
-                if only and algorithm not in only:
-                    continue
-                print(f"[bench] {name}: aequilibrae {algorithm}", file=sys.stderr, flush=True)
-                entries.append(run_peer(data, case, algorithm, args.repeat))
-        results["networks"][name] = entries
-        if name == "Chicago-Sketch" and bush:
+        steppe_algs = [
+            a for a in case.steppe_algorithms
+            if (not only or a in only) and (a != "b" or bush)
+        ]
+        peer_algs = [] if args.no_peer else [
+            a for a in case.peer_algorithms if not only or a in only
+        ]
+        results["networks"][name] = run_case(data, case, steppe_algs, peer_algs, args.repeat)
+        if name == "Chicago-Sketch" and bush and (not only or "b" in only):
             print("[bench] Chicago-Sketch: warm start", file=sys.stderr, flush=True)
             results["warm_start"] = warm_start_case(data, args.repeat)
     RESULTS.mkdir(exist_ok=True)
     results["plots"] = plot_curves(results)
+    results["machine"]["load_average_after"] = os.getloadavg()
     (RESULTS / "assignment.json").write_text(json.dumps(results, indent=1, default=float))
-    print(markdown(results))
+    report = markdown(results)
     if "warm_start" in results:
-        w = results["warm_start"]
-        print(
-            f"\nwarm start (Chicago-Sketch, B to 1e-10, one link's capacity halved): "
-            f"cold {w['cold_seconds']:.3f} s, warm {w['warm_seconds']:.3f} s, {w['speedup']:.1f}× faster"
-        )
+        report += "\n\n" + warm_start_summary(results["warm_start"])
+    load = results["machine"]
+    report += (
+        f"\n\nload average (1, 5, 15 min) before: {load['load_average_before']}, "
+        f"after: {load['load_average_after']} on {load['cores']} cores"
+    )
+    (RESULTS / "assignment.md").write_text(report + "\n")
+    print(report)
     print(f"\nwrote {RESULTS / 'assignment.json'}")
     return 0
 

@@ -21,7 +21,7 @@ from steppe.assign.kernels.costs import (
     directional_derivative,
     exact_line_search,
 )
-from steppe.assign.kernels.paths import all_or_nothing, shortest_path_tree
+from steppe.assign.kernels.paths import all_or_nothing, grow_tree, shortest_path_tree
 
 
 @st.composite
@@ -48,18 +48,20 @@ def to_csr(n, tails, heads, costs):
     return order, start, heads[order], tails[order], costs[order]
 
 
+def tree_scratch(n, m):
+    """dist, pred, order (per node) and heap keys and nodes (per edge, plus one)."""
+    return (np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(m + 1),
+            np.empty(m + 1, np.int64))
+
+
 @given(random_graphs())
 @settings(max_examples=150, deadline=None)
 def test_shortest_path_tree_matches_heapq(graph):
     n, tails, heads, costs, blocked, rng = graph
     _order, start, head_csr, tail_csr, cost_csr = to_csr(n, tails, heads, costs)
     origin = int(rng.integers(0, n))
-    dist = np.empty(n)
-    pred = np.empty(n, np.int64)
-    settled_order = np.empty(n, np.int64)
+    dist, pred, settled_order, heap_key, heap_node = tree_scratch(n, len(heads))
     settled = np.empty(n, np.bool_)
-    heap_key = np.empty(len(heads) + 1)
-    heap_node = np.empty(len(heads) + 1, np.int64)
     mark = np.full(n, -1, np.int64)
     count = shortest_path_tree(
         origin,
@@ -86,6 +88,32 @@ def test_shortest_path_tree_matches_heapq(graph):
             e = pred[v]
             assert head_csr[e] == v
             assert dist[tail_csr[e]] + cost_csr[e] == pytest.approx(dist[v], rel=1e-12)
+
+
+@given(random_graphs())
+@settings(max_examples=150, deadline=None)
+def test_grow_tree_with_early_exit_and_skipped_leaves_matches_heapq(graph):
+    n, tails, heads, costs, blocked, rng = graph
+    _order, start, head_csr, tail_csr, cost_csr = to_csr(n, tails, heads, costs)
+    origin = int(rng.integers(0, n))
+    targets = np.unique(rng.integers(0, n, int(rng.integers(1, n + 1))))
+    mark = np.full(n, -1, np.int64)
+    mark[targets] = 7
+    dist, pred, order, heap_key, heap_node = tree_scratch(n, len(heads))
+    count = grow_tree(origin, start, head_csr, cost_csr, blocked, mark, 7, len(targets), True,
+                      dist, pred, order, heap_key, heap_node)
+    expected, _ = dijkstra_reference(n, tails, heads, costs, origin, blocked)
+    # every target gets its exact label, and its predecessor chain runs through settled
+    # nodes back to the origin
+    np.testing.assert_allclose(dist[targets], expected[targets], rtol=1e-12)
+    settled = set(order[:count].tolist())
+    skipped = {v for v in range(n) if blocked[v] and v != origin and mark[v] != 7}
+    assert not settled & skipped
+    for v in targets:
+        node = int(v)
+        while np.isfinite(expected[node]) and node != origin:
+            assert node in settled
+            node = int(tail_csr[pred[node]])
 
 
 @given(random_graphs(), st.integers(1, 4))

@@ -39,7 +39,7 @@ from steppe.assign.bush_layout import (
     reached,
     with_destinations,
 )
-from steppe.assign.bush_state import BushState, demand_key, restore
+from steppe.assign.bush_state import BushState, restore
 from steppe.assign.config import AssignmentConfig
 from steppe.assign.costmodel import time_integral
 from steppe.assign.kernels.bush_drivers import (
@@ -52,6 +52,8 @@ from steppe.assign.kernels.bush_drivers import (
 )
 from steppe.assign.kernels.bush_layout import Bushes
 from steppe.assign.kernels.bush_shift import refresh_costs
+from steppe.assign.kernels.costs import dot
+from steppe.assign.linkbased import demand_signature
 from steppe.assign.problem import AssignmentProblem, BoolArray, FloatArray
 from steppe.assign.result import SolverOutcome
 from steppe.errors import SteppeError
@@ -115,7 +117,8 @@ def solve_bush_based(
     SolverOutcome
         Class flows per link row; the state is a :class:`~steppe.assign.bush_state.BushState`.
         Row 1 of the convergence table is the starting point (initial load or warm state);
-        ``step`` is the number of sweeps over the bushes in the iteration.
+        ``step`` is the work of the iteration's sweeps, in sweeps' worth (bush passes
+        divided by the number of bushes).
     """
     start = time.perf_counter()
     layout = build_layout(problem)
@@ -130,7 +133,7 @@ def solve_bush_based(
               bushes.dest_volume)
     rows: list[dict[str, object]] = []
     converged = False
-    sweeps = 0
+    sweeps = 0.0
     gap: _Gap | None = None
     for iteration in range(1, config.max_iter + 1):
         if gap is not None:
@@ -145,7 +148,7 @@ def solve_bush_based(
             "relative_gap": gap.relative,
             "average_excess_cost": float(gap.excess.sum()) / served if served > 0 else 0.0,
             "objective": _objective(problem, flows, layout.links.flow),
-            "step": float(sweeps),
+            "step": sweeps,
             "direction": "b",
             "seconds": time.perf_counter() - start,
         })
@@ -182,7 +185,7 @@ def _start(problem: AssignmentProblem, layout: BushLayout, demand: BushDemand,
     if restored.any():
         assert isinstance(warm_state, BushState)
         bushes = with_destinations(bushes, demand, reached(layout, bushes, demand))
-        if warm_state.demand_key != demand_key(problem):
+        if warm_state.demand_key != demand_signature(problem):
             _sync_links(problem, layout, bushes, threads)
             _update(layout, bushes, restored, threads)
         _sync_links(problem, layout, bushes, threads)
@@ -245,19 +248,21 @@ def _sweep_target(gap: _Gap, target_gap: float) -> float:
 
 
 def _sweeps(layout: BushLayout, bushes: Bushes, gap: _Gap, origin_demand: FloatArray,
-            target_gap: float) -> int:
+            target_gap: float) -> float:
     """Sweep the bushes until their own excess is small against the last measured gap.
 
-    The first sweep visits every bush; later ones only those whose own excess is still
-    above the target (relative to their shortest-path cost): the others are equilibrated
-    relative to the current gap. Returns the number of sweeps.
+    Only bushes whose excess is above the target (relative to their shortest-path cost)
+    are visited: at first by the excess just measured (an upper bound of their own, so a
+    bush below it is equilibrated relative to the current gap and is left alone: after a
+    local change, only the bushes it touched), then by their own excess. Returns the work
+    done in sweeps' worth (bush passes / bushes).
     """
     n = len(bushes.klass)
     target = _sweep_target(gap, target_gap)
-    active = np.ones(n, dtype=np.bool_)
     min_flow = MIN_FLOW * np.maximum(origin_demand, 1.0)
     min_excess = target * gap.shortest
-    excess = np.zeros(n)
+    active = gap.excess > min_excess
+    excess = np.where(active, 0.0, gap.excess)
     work = sweeps = 0
     while active.any() and sweeps < MAX_SWEEPS and work < SWEEP_BUDGET * n:
         sweep_bushes(layout.graphs, layout.edges, layout.links, bushes, active, min_flow,
@@ -267,12 +272,12 @@ def _sweeps(layout: BushLayout, bushes: Bushes, gap: _Gap, origin_demand: FloatA
         if excess.sum() <= target * gap.shortest.sum():
             break
         active &= excess > min_excess
-    return sweeps
+    return work / max(n, 1)
 
 
 def _objective(problem: AssignmentProblem, flows: list[FloatArray], total: FloatArray) -> float:
     """Beckmann objective: Σ ∫ link time of the total flow + Σ_c fixed_c · x_c."""
     return time_integral(problem.links, total) + sum(
-        float(np.dot(c.fixed_cost, x)) for c, x in zip(problem.classes, flows, strict=True)
+        float(dot(c.fixed_cost, x)) for c, x in zip(problem.classes, flows, strict=True)
     )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from steppe.assign.kernels.bush_layout import Bushes
+from steppe.assign.linkbased import demand_signature
 from steppe.assign.problem import AssignmentProblem, BoolArray, IntArray
 
 
@@ -16,7 +17,8 @@ class BushState:
     """Warm-start state of Algorithm B: every bush and its flow.
 
     Bushes are keyed by class name and origin zone; a class's bushes are reused only when
-    its routing graph is the same (same allowed links). ``demand_key`` tells whether the
+    its routing graph is the same (same allowed links). ``demand_key`` (see
+    :func:`steppe.assign.linkbased.demand_signature`) tells whether the
     demand changed (then the flows are reloaded onto the bushes before iterating).
     """
 
@@ -34,7 +36,7 @@ class BushState:
             class_names=tuple(c.name for c in problem.classes),
             graph_keys=tuple(graph_key(problem, k) for k in range(len(problem.classes))),
             origin_zones=tuple(c.origin_zones.copy() for c in problem.classes),
-            demand_key=demand_key(problem),
+            demand_key=demand_signature(problem),
             bushes=bushes,
             n_links=problem.n_links,
         )
@@ -47,16 +49,6 @@ def graph_key(problem: AssignmentProblem, k: int) -> tuple[int, int, str]:
     for array in (g.edge_head, g.edge_tail, g.blocked, g.edge_links):
         digest.update(np.ascontiguousarray(array).tobytes())
     return (g.n_nodes, g.n_edges, digest.hexdigest())
-
-
-def demand_key(problem: AssignmentProblem) -> str:
-    """Digest of every class's OD table."""
-    digest = hashlib.sha256()
-    for c in problem.classes:
-        digest.update(c.name.encode())
-        for array in (c.od_origin, c.od_destination, c.od_volume):
-            digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
 
 
 _FIELDS = (("order", "order_base"), ("in_ptr", "ptr_base"), ("in_edge", "edge_base"),

@@ -30,6 +30,7 @@ from steppe.assign.costmodel import (
     time_integral,
     zero_flow_time,
 )
+from steppe.assign.kernels.costs import dot, weighted_dot
 from steppe.assign.kernels.paths import all_or_nothing
 from steppe.assign.problem import AssignmentProblem, FloatArray
 from steppe.assign.result import SolverOutcome
@@ -74,7 +75,7 @@ def aon_all_classes(
 
 
 def _weighted_dot(h: FloatArray, a: FloatArray, b: FloatArray) -> float:
-    return float(np.dot(h * a, b))
+    return float(weighted_dot(h, a, b))
 
 
 def _cfw_target(x: FloatArray, y: FloatArray, s1: FloatArray, hessian: FloatArray) -> float:
@@ -153,7 +154,7 @@ def _step(
     x_total = np.sum(state.x, axis=0)
     moves = [t - x for t, x in zip(target, state.x, strict=True)]
     fixed_slope = sum(
-        float(np.dot(c.fixed_cost, m)) for c, m in zip(problem.classes, moves, strict=True)
+        float(dot(c.fixed_cost, m)) for c, m in zip(problem.classes, moves, strict=True)
     )
     return line_search(L, x_total, np.sum(moves, axis=0), fixed_slope)
 
@@ -236,12 +237,12 @@ def measure(
     """
     time_now = link_time(problem.links, x_total)
     tstt = sum(
-        float(np.dot(time_now + c.fixed_cost, x))
+        float(dot(time_now + c.fixed_cost, x))
         for c, x in zip(problem.classes, class_flows, strict=True)
     )
     served = sum(float(c.od_volume[r].sum()) for c, r in zip(problem.classes, reached, strict=True))
     fixed = sum(
-        float(np.dot(c.fixed_cost, x)) for c, x in zip(problem.classes, class_flows, strict=True)
+        float(dot(c.fixed_cost, x)) for c, x in zip(problem.classes, class_flows, strict=True)
     )
     return {
         "relative_gap": tstt / aon.sptt - 1.0 if aon.sptt > 0 else 0.0,

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from steppe.assign.kernels.bush import bush_labels
+from steppe.assign.kernels.costs import ratio_power
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -63,17 +64,6 @@ class EdgeCosts(NamedTuple):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _bpr_power(x: float, capacity: float, beta: float) -> float:
-    r = x / capacity
-    if r <= 0.0:
-        return 0.0 if beta > 0.0 else 1.0
-    if beta == 4.0:
-        r2 = r * r
-        return r2 * r2
-    return float(r**beta)
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
 def _set_link_flow(links: LinkCosts, a: int, x: float) -> None:
     """Set a link's flow and recompute its time and derivative."""
     if x < 0.0:
@@ -83,7 +73,7 @@ def _set_link_flow(links: LinkCosts, a: int, x: float) -> None:
     alpha = links.alpha[a]
     beta = links.beta[a]
     capacity = links.capacity[a]
-    congestion = t0 * alpha * _bpr_power(x, capacity, beta)
+    congestion = t0 * alpha * ratio_power(x, capacity, beta)
     time = t0 + congestion
     # t0·α·β·(x/cap)^(β−1)/cap = congestion·β/x: one power per update, not two
     derivative = congestion * beta / x if x > 0.0 else 0.0

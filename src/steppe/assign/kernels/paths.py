@@ -67,6 +67,88 @@ def _heap_pop(heap_key: FloatArray, heap_node: IntArray, size: int) -> int:
 
 
 @nb.njit(cache=True, nogil=True)
+def grow_tree(
+    origin: int,
+    edge_start: IntArray,
+    edge_head: IntArray,
+    edge_cost: FloatArray,
+    blocked: BoolArray,
+    target_mark: IntArray,
+    stamp: int,
+    n_targets: int,
+    skip_leaves: bool,
+    dist: FloatArray,
+    pred: IntArray,
+    order: IntArray,
+    heap_key: FloatArray,
+    heap_node: IntArray,
+) -> int:
+    """Label-setting shortest-path tree from one origin (Dijkstra, lazy 4-ary heap).
+
+    A heap entry is stale when its key exceeds the node's label (labels only fall, and a
+    node is pushed only on a strict improvement), so no "settled" flags are kept.
+
+    Parameters
+    ----------
+    origin
+        Node position of the root.
+    edge_start, edge_head, edge_cost
+        CSR graph and non-negative edge costs.
+    blocked
+        Nodes that are settled but not expanded (except the origin).
+    target_mark, stamp, n_targets
+        Target marking for early exit: stop once ``n_targets`` nodes with
+        ``target_mark == stamp`` are settled; ``n_targets = -1`` builds the full tree.
+    skip_leaves
+        Leave blocked nodes that are not targets out of the heap and of ``order``: they end
+        no path that is asked for and lead nowhere (all-or-nothing loading needs only
+        the targets' labels; their labels and predecessors are still set).
+    dist, pred, order
+        Scratch of length ``n_nodes``. On return ``dist`` holds labels (``inf`` where not
+        reached), ``pred`` the predecessor edge (-1 at the root; stale where not reached)
+        and ``order[:n]`` the settled nodes in settling order.
+    heap_key, heap_node
+        Heap scratch with room for ``n_edges + 1`` entries.
+
+    Returns
+    -------
+    int
+        Number of settled nodes ``n``.
+    """
+    for v in range(dist.shape[0]):
+        dist[v] = np.inf
+    dist[origin] = 0.0
+    pred[origin] = -1
+    size = _heap_push(heap_key, heap_node, 0, 0.0, origin)
+    n_settled = 0
+    remaining = n_targets
+    while size > 0:
+        du = heap_key[0]
+        u = heap_node[0]
+        size = _heap_pop(heap_key, heap_node, size)
+        if du > dist[u]:
+            continue  # stale entry
+        order[n_settled] = u
+        n_settled += 1
+        if target_mark[u] == stamp:
+            remaining -= 1
+            if remaining == 0:
+                break
+        if blocked[u] and u != origin:
+            continue
+        for e in range(edge_start[u], edge_start[u + 1]):
+            v = edge_head[e]
+            nd = du + edge_cost[e]
+            if nd < dist[v]:
+                dist[v] = nd
+                pred[v] = e
+                if skip_leaves and blocked[v] and target_mark[v] != stamp:
+                    continue
+                size = _heap_push(heap_key, heap_node, size, nd, v)
+    return n_settled
+
+
+@nb.njit(cache=True, nogil=True)
 def shortest_path_tree(
     origin: int,
     edge_start: IntArray,
@@ -83,65 +165,25 @@ def shortest_path_tree(
     heap_key: FloatArray,
     heap_node: IntArray,
 ) -> int:
-    """Label-setting shortest-path tree from one origin (Dijkstra, lazy 4-ary heap).
+    """Shortest-path tree from one origin, with every reached node settled.
 
-    Stops once every target (nodes with ``target_mark == stamp``) is settled; use
-    ``n_targets = -1`` to build the full tree.
-
-    Parameters
-    ----------
-    origin
-        Node position of the root.
-    edge_start, edge_head, edge_cost
-        CSR graph and non-negative edge costs.
-    blocked
-        Nodes that are settled but not expanded (except the origin).
-    target_mark, stamp, n_targets
-        Target marking for early exit.
-    dist, pred, order, settled
-        Scratch of length ``n_nodes``. On return ``dist`` holds labels (``inf`` where not
-        reached), ``pred`` the predecessor edge (-1 at the root and unreached nodes) and
-        ``order[:n]`` the settled nodes in settling order.
-    heap_key, heap_node
-        Heap scratch with room for ``n_edges + 1`` entries.
+    :func:`grow_tree` without leaving leaves out; on return ``settled`` marks the nodes in
+    ``order[:n]`` and ``pred`` is -1 at the root and at unreached nodes.
 
     Returns
     -------
     int
         Number of settled nodes ``n``.
     """
-    n_nodes = dist.shape[0]
-    for v in range(n_nodes):
-        dist[v] = np.inf
-        pred[v] = -1
+    n = grow_tree(origin, edge_start, edge_head, edge_cost, blocked, target_mark, stamp,
+                  n_targets, False, dist, pred, order, heap_key, heap_node)
+    for v in range(dist.shape[0]):
         settled[v] = False
-    dist[origin] = 0.0
-    size = _heap_push(heap_key, heap_node, 0, 0.0, origin)
-    n_settled = 0
-    remaining = n_targets
-    while size > 0:
-        du = heap_key[0]
-        u = heap_node[0]
-        size = _heap_pop(heap_key, heap_node, size)
-        if settled[u]:
-            continue
-        settled[u] = True
-        order[n_settled] = u
-        n_settled += 1
-        if target_mark[u] == stamp:
-            remaining -= 1
-            if remaining == 0:
-                break
-        if blocked[u] and u != origin:
-            continue
-        for e in range(edge_start[u], edge_start[u + 1]):
-            v = edge_head[e]
-            nd = du + edge_cost[e]
-            if nd < dist[v]:
-                dist[v] = nd
-                pred[v] = e
-                size = _heap_push(heap_key, heap_node, size, nd, v)
-    return n_settled
+        if dist[v] == np.inf:
+            pred[v] = -1
+    for q in range(n):
+        settled[order[q]] = True
+    return n
 
 
 @nb.njit(cache=True, nogil=True)
@@ -192,7 +234,6 @@ def _aon_driver(
         dist = np.empty(n_nodes)
         pred = np.empty(n_nodes, dtype=np.int64)
         order = np.empty(n_nodes, dtype=np.int64)
-        settled = np.empty(n_nodes, dtype=np.bool_)
         heap_key = np.empty(n_edges + 1)
         heap_node = np.empty(n_edges + 1, dtype=np.int64)
         mark = np.full(n_nodes, -1, dtype=np.int64)
@@ -204,7 +245,7 @@ def _aon_driver(
                 if mark[od_dest[k]] != i:
                     mark[od_dest[k]] = i
                     n_targets += 1
-            n = shortest_path_tree(
+            n = grow_tree(
                 origin_nodes[i],
                 edge_start,
                 edge_head,
@@ -213,10 +254,10 @@ def _aon_driver(
                 mark,
                 i,
                 n_targets,
+                True,
                 dist,
                 pred,
                 order,
-                settled,
                 heap_key,
                 heap_node,
             )
