@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from test_corridor_build import gauge_model
 
+from steppe.errors import InputError
 from steppe.model.corridor import CorridorModel, build_assignment
 from steppe.scenario.runner import class_costs
 
@@ -62,6 +63,32 @@ def test_container_lane_only_for_containers_and_general_lane_for_the_rest():
     # container lane: 1 train/day × 100 t (model payload); general: 3 × 1000 t (own payload)
     assert lanes["container"][1] == pytest.approx(100 * 365)
     assert lanes["general"][1] == pytest.approx(3 * 1000 * 365)
+
+
+def _container_lane_capacity(model: CorridorModel) -> float:
+    links = build_assignment(model).network.links
+    lane = links[(links["element"] == "crossing") & (links["lane"] == "container")
+                 & (links["from_node_id"] == 21)]  # fmt: skip
+    return float(lane["hard_capacity"].iloc[0])
+
+
+def test_container_lane_share_scales_the_exchange_left_to_containers():
+    full = lane_model("4")
+    shared = CorridorModel(
+        **{**full.__dict__, "crossings": full.crossings.assign(container_lane_share=["0.25"])}
+    )
+    assert _container_lane_capacity(full) == pytest.approx(4 * 100 * 365)
+    assert _container_lane_capacity(shared) == pytest.approx(1 * 100 * 365)
+
+
+@pytest.mark.parametrize("share", ["0", "1.5", "-0.2"])
+def test_container_lane_share_outside_zero_one_is_an_input_error(share):
+    model = lane_model("4")
+    bad = CorridorModel(
+        **{**model.__dict__, "crossings": model.crossings.assign(container_lane_share=[share])}
+    )
+    with pytest.raises(InputError, match="container_lane_share"):
+        build_assignment(bad)
 
 
 def test_without_a_container_lane_one_link_serves_everyone():

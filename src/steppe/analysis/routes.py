@@ -23,6 +23,7 @@ def route_cost(
     via_crossings: frozenset[int] | None = None,
     avoid_crossings: frozenset[int] = frozenset(),
     avoid_modes: frozenset[str] = frozenset(),
+    queue: bool = True,
 ) -> dict[str, float]:
     """Cheapest route of a class at the solved link times (queue delays included).
 
@@ -38,6 +39,10 @@ def route_cost(
         If given, the route must cross borders only at these crossing ids (other crossings
         are closed); ``avoid_crossings`` closes crossings outright and ``avoid_modes``
         closes every link of those modes (e.g. ``{"sea"}``).
+    queue
+        Add the queueing delays of full hard capacities (hours, the capacity multipliers);
+        ``False`` gives the cost of the service itself (travel, dwell and congestion time
+        plus money) without the scarcity of a full capacity.
 
     Returns
     -------
@@ -49,7 +54,7 @@ def route_cost(
     links = build.network.links
     info = build.classes.set_index("demand_class").loc[demand_class]
     time = result.links["time"].to_numpy() + (
-        result.links["queue_delay"].to_numpy() if "queue_delay" in result.links else 0.0
+        result.links["queue_delay"].to_numpy() if queue and "queue_delay" in result.links else 0.0
     )
     money = links[info["money_column"]].to_numpy(float)
     allowed = links["allowed_uses"].fillna("").map(lambda t: demand_class in t.split(";"))

@@ -191,7 +191,7 @@ def _crossing_links(
         a, b = int(row["node_a"]), int(row["node_b"])
         capacity = _capacity_tonnes(_num(row.get("capacity")), str(row.get("capacity_unit")), p)
         container_lane = _capacity_tonnes(
-            _num(row.get("container_trains_per_day")),
+            container_lane_trains_per_day(row),
             "trains_per_day",
             replace(p, train_payload_t=model.parameters.train_payload_t),
         )
@@ -234,6 +234,21 @@ def _crossing_links(
                         else (1435.0 if layer == "rail_1435" else math.nan),
                     )
     return yards
+
+
+def container_lane_trains_per_day(row: dict[str, Any]) -> float:
+    """Container trains per day a crossing's container lane carries in each direction.
+
+    ``container_trains_per_day`` (the trains the gauge-change yard exchanges) times
+    ``container_lane_share`` (the part of that exchange left to the modelled container
+    demand; 1 when empty). NaN when the crossing has no container lane.
+    """
+    share = _num(row.get("container_lane_share"), 1.0)
+    if not 0.0 < share <= 1.0:
+        raise InputError(
+            f"crossing {row.get('crossing_id')}: container_lane_share {share} is not in (0, 1]"
+        )
+    return _num(row.get("container_trains_per_day")) * share
 
 
 def _element_parameters(row: dict[str, Any], model: CorridorModel) -> Any:
