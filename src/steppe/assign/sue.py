@@ -244,7 +244,7 @@ def solve_sue(
             progress(k, relative)
         # a warm start tightens at least once: an outer loop (e.g. the capacity multipliers)
         # needs each solve to move when its inputs moved, however little
-        tight = k > 1 or relative <= INNER_FACTOR * config.target_gap
+        tight = k > 1
         if relative <= config.target_gap and not added and tight:
             converged = True
             break

@@ -42,6 +42,8 @@ IntArray = npt.NDArray[np.int64]
 T0, CAP, ALPHA, BETA, HARD, MU, RHO = range(7)
 """Rows of the packed link-parameter array."""
 LINE_SEARCH_STEPS = 60
+TINY_SHARE = 1e-200
+"""A path whose share of its OD is at most this counts as empty (no Newton curvature)."""
 
 
 @nb.njit(cache=True)
@@ -123,7 +125,7 @@ def _slope_and_curvature(
             if d == 0.0:
                 continue
             v = flow[p] + step * d
-            if v <= 0.0:
+            if v * theta <= 0.0:  # at (or, in floating point, next to) the boundary
                 return (np.inf if d < 0.0 else -np.inf), np.inf
             slope += d * np.log(v) / theta
             curvature += d * d / (v * theta)
@@ -156,7 +158,9 @@ def _line_search(
             low = step
         if slope == 0.0 or high - low <= 1e-15 * upper:
             break
-        newton = step - slope / curvature if curvature > 0.0 and np.isfinite(curvature) else -1.0
+        newton = -1.0
+        if 0.0 < curvature < np.inf and abs(slope) < np.inf:
+            newton = step - slope / curvature
         step = newton if low < newton < high else 0.5 * (low + high)
     return step
 
@@ -171,7 +175,7 @@ def _stochastic_direction(
     n = hi - lo
     empty = False
     for p in range(lo, hi):
-        if flow[p] <= 0.0:
+        if flow[p] <= TINY_SHARE * volume:  # 1/(θ f) would overflow
             empty = True
     if empty:  # partial linearization: towards the logit loading at current costs
         best = np.inf
@@ -198,12 +202,22 @@ def _stochastic_direction(
         weight_sum += 1.0 / h
         weighted += g / h
     mean = weighted / weight_sum
+    # the path with the flattest curvature balances the others, so that Σδ = 0 holds in
+    # floating point too (its own term can round to 0 when the others are tiny)
+    anchor = 0
+    for i in range(n):
+        if cost[i] < cost[anchor]:
+            anchor = i
+    balance = 0.0
+    for i in range(n):
+        if i != anchor:
+            direction[i] = -(direction[i] - mean) / cost[i]
+            balance += direction[i]
+    direction[anchor] = -balance
     upper = 4.0
     for i in range(n):
-        d = -(direction[i] - mean) / cost[i]
-        direction[i] = d
-        if d < 0.0:
-            upper = min(upper, flow[lo + i] / -d)
+        if direction[i] < 0.0:
+            upper = min(upper, flow[lo + i] / -direction[i])
     return upper
 
 
