@@ -55,7 +55,9 @@ def _start(
         finite = np.isfinite(problem.links.hard_capacity)
         return (
             np.where(finite, warm.multiplier, 0.0),
-            np.where(finite, np.maximum(warm.penalty_weight, _initial_weights(problem)), 0.0),
+            # the multipliers carry over; the penalty weight restarts moderate (the earlier
+            # run's, raised for its own last rounds, makes the inner problems stiff)
+            _initial_weights(problem),
             warm.inner,
         )
     return np.zeros(n), _initial_weights(problem), None
