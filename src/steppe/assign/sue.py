@@ -153,7 +153,8 @@ def _objective(sp: _Problem, flat: Flat, x: FloatArray) -> float:
     theta = sp.od_theta[flat.path_od]
     volume = sp.od_volume[flat.path_od]
     ok = (theta > 0) & (flat.flow > 0) & (volume > 0)
-    value += float(np.sum(flat.flow[ok] * np.log(flat.flow[ok] / volume[ok]) / theta[ok]))
+    share_log = np.log(flat.flow[ok]) - np.log(volume[ok])  # no underflow at tiny shares
+    value += float(np.sum(flat.flow[ok] * share_log / theta[ok]))
     return value
 
 
