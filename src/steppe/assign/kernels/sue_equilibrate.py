@@ -49,7 +49,7 @@ TINY_SHARE = 1e-200
 @nb.njit(cache=True)
 def link_cost(lp: FloatArray, a: int, x: float) -> float:
     """Flow-dependent cost of link row ``a`` at flow ``x``: BPR + capacity term."""
-    value = lp[T0, a] * (1.0 + lp[ALPHA, a] * _ratio_power(x, lp[CAP, a], lp[BETA, a]))
+    value = float(lp[T0, a] * (1.0 + lp[ALPHA, a] * _ratio_power(x, lp[CAP, a], lp[BETA, a])))
     if lp[HARD, a] < np.inf:
         extra = lp[MU, a] + lp[RHO, a] * (x - lp[HARD, a])
         if extra > 0.0:
@@ -76,7 +76,7 @@ def path_cost(
     path_fixed: FloatArray, p: int,
 ) -> float:
     """Cost of path ``p`` at link flows ``x``: fixed part + Σ link costs."""
-    total = path_fixed[p]
+    total = float(path_fixed[p])
     for j in range(path_start[p], path_start[p + 1]):
         a = path_links[j]
         total += link_cost(lp, a, x[a])
