@@ -21,6 +21,7 @@ from steppe.assign.kernels.costs import bpr_integral
 from steppe.assign.linkbased import Progress, solve_link_based
 from steppe.assign.problem import AssignmentProblem, build_problem
 from steppe.assign.result import CONVERGENCE_COLUMNS, AssignmentResult, SolverOutcome
+from steppe.assign.warm import remap_state
 from steppe.errors import ConvergenceWarning
 from steppe.model.demand import Demand
 from steppe.model.network import Network
@@ -48,8 +49,10 @@ def assign(
     progress
         Called after every iteration with ``(iteration, relative_gap)``.
     warm_start
-        An earlier result on a network with the same links and demand classes (attributes
-        and volumes may differ): the solver starts from its solution instead of from scratch.
+        An earlier result with the same demand classes (link attributes, volumes and the
+        link set may differ: its state is moved to this network's links by link id, see
+        :func:`steppe.assign.warm.remap_state`): the solver starts from its solution
+        instead of from scratch.
     **options
         Fields of :class:`AssignmentConfig` to override, e.g. ``algorithm="fw"``,
         ``target_gap=1e-6``.
@@ -81,7 +84,12 @@ def assign(
     problem = build_problem(network, demand, config)
     state = None
     if warm_start is not None and warm_start.algorithm == config.algorithm:
-        state = warm_start.solver_state
+        state = remap_state(
+            warm_start.solver_state,
+            warm_start.links["link_id"].to_numpy(),
+            network.links["link_id"].to_numpy(),
+            constrained=problem.links.has_hard_capacity,
+        )
     solver = _solver(config)
     queue_delay = None
     if problem.links.has_hard_capacity:

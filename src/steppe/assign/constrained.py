@@ -22,7 +22,8 @@ from steppe.assign.result import SolverOutcome
 
 Solver = Callable[..., SolverOutcome]
 CAPACITY_TOLERANCE = 1e-9
-"""Largest accepted flow excess over a hard capacity, relative to the capacity."""
+"""Largest accepted flow excess over a hard capacity, and largest slack of a link with a
+queueing delay, relative to the capacity."""
 MAX_OUTER = 60
 
 
@@ -54,7 +55,9 @@ def _start(
         finite = np.isfinite(problem.links.hard_capacity)
         return (
             np.where(finite, warm.multiplier, 0.0),
-            np.where(finite, np.maximum(warm.penalty_weight, _initial_weights(problem)), 0.0),
+            # the multipliers carry over; the penalty weight restarts moderate (the earlier
+            # run's, raised for its own last rounds, makes the inner problems stiff)
+            _initial_weights(problem),
             warm.inner,
         )
     return np.zeros(n), _initial_weights(problem), None
@@ -85,10 +88,12 @@ def solve_constrained(
     """
     cap = problem.links.hard_capacity
     finite = np.isfinite(cap)
+    safe_cap = np.where(finite, cap, 1.0)
     mu, rho, inner_state = _start(problem, warm_state)
     rows: list[dict[str, object]] = []
-    previous_excess = np.inf
+    previous = np.inf
     outcome: SolverOutcome | None = None
+    violation = np.inf
     for _ in range(MAX_OUTER):
         links = replace(problem.links, multiplier=mu, penalty_weight=rho)
         outcome = solver(
@@ -98,17 +103,32 @@ def solve_constrained(
         inner_state = outcome.state
         flow = np.sum(outcome.class_flows, axis=0)
         mu = np.where(finite, np.maximum(0.0, mu + rho * (flow - np.where(finite, cap, 0.0))), 0.0)
-        excess = float(np.max(np.where(finite, (flow - cap) / np.where(finite, cap, 1.0), 0.0)))
-        if excess <= CAPACITY_TOLERANCE and outcome.converged:
+        violation = _violation(flow, cap, safe_cap, finite, mu)
+        if violation <= CAPACITY_TOLERANCE and outcome.converged:
             break
-        if excess > 0.25 * previous_excess:
+        if violation > 0.25 * previous:
             rho = rho * 10.0
-        previous_excess = excess
+        previous = violation
     assert outcome is not None
     outcome.rows = rows
     outcome.state = ConstrainedState(inner_state, mu, rho)
-    outcome.converged = outcome.converged and excess <= CAPACITY_TOLERANCE
+    outcome.converged = outcome.converged and violation <= CAPACITY_TOLERANCE
     return outcome, mu
+
+
+def _violation(
+    flow: FloatArray, cap: FloatArray, safe_cap: FloatArray, finite: np.ndarray, mu: FloatArray
+) -> float:
+    """Largest relative capacity excess, or slack of a link that still has a queue.
+
+    Both vanish at the solution: no link is over its capacity, and a link with a positive
+    multiplier (queueing delay) is full (complementary slackness). Stopping on the excess
+    alone would accept a delay on a link with room to spare.
+    """
+    relative = np.where(finite, (flow - np.where(finite, cap, 0.0)) / safe_cap, 0.0)
+    excess = float(np.max(relative, initial=0.0))
+    slack = float(np.max(np.where(mu > 0.0, -relative, 0.0), initial=0.0))
+    return max(excess, slack)
 
 
 def _append_rows(rows: list[dict[str, object]], new: list[dict[str, object]]) -> None:

@@ -96,14 +96,21 @@ _CONTEXT: dict[str, _Context] = {}  # one per worker process, set by its initial
 
 
 def _init_worker(scenario: Scenario, options: dict[str, Any], base_cost: float,
-                 base_unserved: float, warm: bool) -> None:
+                 base_unserved: float, warm: AssignmentResult | None) -> None:
     # builds hold read-only mappings that do not pickle: each worker rebuilds the scenario
+    # (the warm start is the base solution's state, shipped, not solved again)
     build, _ = build_scenario(scenario)
     config = assignment_config(build, scenario, **options)
-    result = None
-    if warm:
-        result = assign(build.network, build.demand, config)
-    _CONTEXT["current"] = _Context(build, config, base_cost, base_unserved, result)
+    _CONTEXT["current"] = _Context(build, config, base_cost, base_unserved, warm)
+
+
+def _portable(result: AssignmentResult) -> AssignmentResult:
+    """What a warm start needs of a result (link ids, algorithm, solver state), picklable."""
+    return AssignmentResult(
+        links=result.links[["link_id"]].copy(), convergence=result.convergence.iloc[:0].copy(),
+        unassigned=result.unassigned.iloc[:0].copy(), algorithm=result.algorithm,
+        converged=result.converged, provenance={}, solver_state=result.solver_state,
+    )
 
 
 def _close_in_worker(element: str, element_id: int) -> dict[str, Any]:
@@ -116,7 +123,7 @@ def criticality(
     elements: pd.DataFrame | None = None,
     target_gap: float | None = None,
     workers: int | None = None,
-    warm_start: bool = False,
+    warm_start: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Close each loaded crossing and link in turn, re-equilibrate and rank the closures.
@@ -132,8 +139,9 @@ def criticality(
     workers
         Processes (1 = in this process); ``os.cpu_count()`` by default.
     warm_start
-        Start each closure from the open network's solution (useful with solvers that
-        warm-start after link changes, e.g. Algorithm B; link-based solvers start afresh).
+        Start each closure from the open network's solution (its state is moved to the
+        closed network's links: capacity multipliers, SUE path sets, bushes); link-based
+        solvers start afresh.
     progress
         Called with (done, total) after each closure.
 
@@ -163,7 +171,8 @@ def criticality(
     if count <= 1:
         rows = list(_serial(context, pairs, progress))
     else:
-        start = (run.scenario, options, context.base_cost_usd, context.base_unserved, warm_start)
+        warm = _portable(run.result) if warm_start else None
+        start = (run.scenario, options, context.base_cost_usd, context.base_unserved, warm)
         rows = list(_parallel(start, pairs, count, progress))
     names = loaded_elements(run)
     table = pd.DataFrame(rows).merge(names, on=["element", "element_id"], how="left")

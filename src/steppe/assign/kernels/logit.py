@@ -7,8 +7,8 @@ Three layers, as everywhere in steppe's kernels:
 * :func:`_trees_driver` — parallel over a batch of origins, one scratch set per thread;
 * :func:`_extract` — serial: walks predecessor edges back from each destination.
 
-Plus flat helpers on path CSRs: :func:`path_costs`, :func:`load_paths` and
-:func:`logit_shares` (numerically stable: costs are shifted by the OD minimum).
+Plus :func:`extract_paths` (paths from ready trees) and :func:`logit_shares` (numerically
+stable: costs are shifted by the OD minimum).
 """
 
 from __future__ import annotations
@@ -124,6 +124,30 @@ def _extract(
     return used
 
 
+def extract_paths(
+    pred: IntArray,
+    dist: FloatArray,
+    edge_tail: IntArray,
+    origin_nodes: IntArray,
+    od_start: IntArray,
+    od_dest: IntArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Paths of every OD entry from full trees (row ``i`` of ``pred``/``dist``: origin ``i``).
+
+    Returns the CSR start per OD entry, the edges of all paths (origin first) and the cost
+    per OD entry (``inf`` where unreachable, with an empty path).
+    """
+    n_od = len(od_dest)
+    od_len = np.zeros(n_od, dtype=np.int64)
+    od_cost = np.full(n_od, np.inf)
+    total = _lengths(pred, dist, edge_tail, 0, od_start, od_dest, origin_nodes, od_len, od_cost)
+    buffer = np.empty(total, np.int64)
+    _extract(pred, edge_tail, 0, od_start, od_dest, od_len, buffer, 0)
+    path_start = np.zeros(n_od + 1, dtype=np.int64)
+    np.cumsum(np.maximum(od_len, 0), out=path_start[1:])
+    return path_start, buffer, od_cost
+
+
 def shortest_paths(
     edge_start: IntArray,
     edge_tail: IntArray,
@@ -192,33 +216,6 @@ def shortest_paths(
 
 
 @nb.njit(cache=True)
-def path_costs(path_start: IntArray, path_edges: IntArray, edge_cost: FloatArray) -> FloatArray:
-    """Cost of every path of a path CSR: the sum of its edge costs."""
-    n = path_start.shape[0] - 1
-    out = np.zeros(n)
-    for p in range(n):
-        total = 0.0
-        for j in range(path_start[p], path_start[p + 1]):
-            total += edge_cost[path_edges[j]]
-        out[p] = total
-    return out
-
-
-@nb.njit(cache=True)
-def load_paths(
-    path_start: IntArray, path_edges: IntArray, path_flow: FloatArray, n_edges: int
-) -> FloatArray:
-    """Edge flows of path flows."""
-    out = np.zeros(n_edges)
-    for p in range(path_start.shape[0] - 1):
-        f = path_flow[p]
-        if f != 0.0:
-            for j in range(path_start[p], path_start[p + 1]):
-                out[path_edges[j]] += f
-    return out
-
-
-@nb.njit(cache=True)
 def logit_shares(od_path_start: IntArray, path_cost: FloatArray, theta: float) -> FloatArray:
     """Multinomial-logit share of each path within its OD: ``exp(−θ c) / Σ exp(−θ c)``.
 
@@ -245,109 +242,3 @@ def logit_shares(od_path_start: IntArray, path_cost: FloatArray, theta: float) -
         for p in range(lo, hi):
             out[p] /= total
     return out
-
-
-@nb.njit(cache=True)
-def od_curvature(
-    od_path_start: IntArray,
-    path_start: IntArray,
-    path_edges: IntArray,
-    direction: FloatArray,
-    edge_slope: FloatArray,
-) -> FloatArray:
-    """Per OD: Σ_e t'_e · (Σ_{k ∋ e} d_k)², the link-cost curvature of moving along ``d``.
-
-    ``edge_slope`` is d(cost)/d(flow) per edge; links shared between ODs are treated as if
-    only this OD moved (a diagonal, Jacobi approximation).
-    """
-    n_od = od_path_start.shape[0] - 1
-    out = np.zeros(n_od)
-    change = np.zeros(edge_slope.shape[0])
-    touched = np.empty(path_edges.shape[0], dtype=np.int64)
-    for od in range(n_od):
-        n = 0
-        for p in range(od_path_start[od], od_path_start[od + 1]):
-            d = direction[p]
-            if d == 0.0:
-                continue
-            for j in range(path_start[p], path_start[p + 1]):
-                e = path_edges[j]
-                if change[e] == 0.0:
-                    touched[n] = e
-                    n += 1
-                change[e] += d
-        total = 0.0
-        for i in range(n):
-            e = touched[i]
-            total += edge_slope[e] * change[e] * change[e]
-            change[e] = 0.0
-        out[od] = total
-    return out
-
-
-@nb.njit(cache=True)
-def od_steps(
-    od_path_start: IntArray,
-    flow: FloatArray,
-    direction: FloatArray,
-    cost: FloatArray,
-    curvature: FloatArray,
-    theta: float,
-    n_bisection: int,
-) -> FloatArray:
-    """Per OD: the step in [0, 1] minimizing the OD's local model of Fisk's objective.
-
-    The model along ``d`` is ``λ Σ d c + ½ λ² curvature`` plus, when ``theta > 0``, the
-    entropy ``(1/θ) Σ (f + λd) ln(f + λd)``; its derivative is monotone, so bisection finds
-    the minimum. ``theta <= 0`` means deterministic (a Newton step on the quadratic).
-    """
-    n_od = od_path_start.shape[0] - 1
-    out = np.zeros(n_od)
-    for od in range(n_od):
-        lo, hi = od_path_start[od], od_path_start[od + 1]
-        linear = 0.0
-        for p in range(lo, hi):
-            linear += direction[p] * cost[p]
-        if theta <= 0.0:
-            if linear >= 0.0:
-                out[od] = 0.0
-            elif curvature[od] <= 0.0:
-                out[od] = 1.0
-            else:
-                out[od] = min(1.0, -linear / curvature[od])
-            continue
-        low, high = 0.0, 1.0
-        if _od_slope(lo, hi, flow, direction, linear, curvature[od], theta, 1.0) <= 0.0:
-            out[od] = 1.0
-            continue
-        for _ in range(n_bisection):
-            mid = 0.5 * (low + high)
-            if _od_slope(lo, hi, flow, direction, linear, curvature[od], theta, mid) > 0.0:
-                high = mid
-            else:
-                low = mid
-        out[od] = 0.5 * (low + high)
-    return out
-
-
-@nb.njit(cache=True, inline="always")
-def _od_slope(
-    lo: int,
-    hi: int,
-    flow: FloatArray,
-    direction: FloatArray,
-    linear: float,
-    curvature: float,
-    theta: float,
-    step: float,
-) -> float:
-    total = linear + step * curvature
-    for p in range(lo, hi):
-        d = direction[p]
-        if d == 0.0:
-            continue
-        v = flow[p] + step * d
-        if v <= 0.0:
-            return np.inf if d < 0.0 else -np.inf
-        total += d * np.log(v) / theta
-    return total

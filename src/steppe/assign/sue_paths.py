@@ -1,0 +1,231 @@
+"""Path sets of the logit SUE solver, in network link rows, and routing over all classes.
+
+* :class:`UnionGraph` — every class's compiled graph side by side (node and edge positions
+  offset), so one shortest-path call serves every (class, origin) pair;
+* :class:`PathSets` — the generated paths of every OD entry of every class, as link-row
+  arrays with their flows; :meth:`PathSets.flat` lays them out for the kernels of
+  :mod:`steppe.assign.kernels.sue_equilibrate`;
+* :class:`SueState` — the warm-start state: path sets keyed by class name and OD zones, so
+  a later run on a changed network (links removed, costs or demand changed) can start from
+  them (see :func:`warm_paths`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from steppe.assign.kernels.logit import extract_paths
+from steppe.assign.kernels.sue_equilibrate import shortest_trees
+from steppe.assign.problem import AssignmentProblem, FloatArray, IntArray
+
+
+@dataclass(frozen=True)
+class UnionGraph:
+    """All class graphs as one disjoint CSR graph, with edges expanded to link rows."""
+
+    edge_start: IntArray
+    edge_tail: IntArray
+    edge_head: IntArray
+    blocked: np.ndarray
+    edge_link_start: IntArray
+    edge_links: IntArray
+    entry_edge: IntArray
+    edge_fixed: FloatArray
+    origin_nodes: IntArray
+    od_start: IntArray
+    od_dest: IntArray
+
+    @classmethod
+    def of(cls, problem: AssignmentProblem) -> UnionGraph:
+        """Lay the class graphs of ``problem`` side by side (OD entries in class order)."""
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in (
+            "start", "tail", "head", "blocked", "el_start", "el", "fixed", "origin",
+            "od_start", "od_dest")}
+        nodes = edges = entries = ods = 0
+        for c in problem.classes:
+            g = c.graph
+            parts["start"].append(g.edge_start[:-1] + edges)
+            parts["tail"].append(g.edge_tail + nodes)
+            parts["head"].append(g.edge_head + nodes)
+            parts["blocked"].append(g.blocked)
+            parts["el_start"].append(g.edge_link_start[:-1] + entries)
+            parts["el"].append(g.edge_links)
+            per_entry = c.fixed_cost[g.edge_links]
+            owner = np.repeat(np.arange(g.n_edges), np.diff(g.edge_link_start))
+            parts["fixed"].append(np.bincount(owner, per_entry, minlength=g.n_edges))
+            parts["origin"].append(c.origin_nodes + nodes)
+            parts["od_start"].append(c.od_start[:-1] + ods)
+            parts["od_dest"].append(c.od_dest + nodes)
+            nodes, edges = nodes + g.n_nodes, edges + g.n_edges
+            entries, ods = entries + len(g.edge_links), ods + len(c.od_dest)
+        joined = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
+        el_start = np.append(joined["el_start"], entries).astype(np.int64)
+        return cls(
+            edge_start=np.append(joined["start"], edges).astype(np.int64),
+            edge_tail=joined["tail"].astype(np.int64),
+            edge_head=joined["head"].astype(np.int64),
+            blocked=joined["blocked"].astype(np.bool_),
+            edge_link_start=el_start,
+            edge_links=joined["el"].astype(np.int64),
+            entry_edge=np.repeat(np.arange(edges, dtype=np.int64), np.diff(el_start)),
+            edge_fixed=joined["fixed"].astype(np.float64),
+            origin_nodes=joined["origin"].astype(np.int64),
+            od_start=np.append(joined["od_start"], ods).astype(np.int64),
+            od_dest=joined["od_dest"].astype(np.int64),
+        )
+
+    def key(self, link_cost: FloatArray) -> str:
+        """Digest of the graphs, fixed costs and ``link_cost`` (e.g. free-flow times)."""
+        digest = hashlib.sha256()
+        for array in (self.edge_start, self.edge_head, self.edge_links, self.edge_fixed,
+                      self.origin_nodes, self.od_dest, link_cost):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
+    def edge_cost(self, link_time: FloatArray) -> FloatArray:
+        """Edge costs: fixed part plus the flow-dependent time of the edge's links."""
+        n = len(self.edge_head)
+        timed = np.bincount(self.entry_edge, link_time[self.edge_links], minlength=n)
+        return np.maximum(self.edge_fixed + timed, 0.0)
+
+    def shortest(
+        self, edge_cost: FloatArray
+    ) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+        """Shortest path of every OD entry as link rows.
+
+        Returns the CSR start per OD entry, the link rows, the cost per OD entry (``inf``
+        where unreachable) and the union edges of all the paths.
+        """
+        n_origins, n_nodes = len(self.origin_nodes), len(self.edge_start) - 1
+        pred = np.empty((n_origins, n_nodes), dtype=np.int64)
+        dist = np.empty((n_origins, n_nodes))
+        shortest_trees(self.edge_start, self.edge_head, edge_cost, self.blocked,
+                       self.origin_nodes, pred, dist)
+        start, edges, cost = extract_paths(pred, dist, self.edge_tail, self.origin_nodes,
+                                           self.od_start, self.od_dest)
+        first = self.edge_link_start[edges]
+        counts = self.edge_link_start[edges + 1] - first
+        offsets = np.cumsum(counts) - counts
+        links = self.edge_links[np.repeat(first - offsets, counts) + np.arange(counts.sum())]
+        cumulative = np.zeros(len(edges) + 1, dtype=np.int64)
+        np.cumsum(counts, out=cumulative[1:])
+        return cumulative[start], links.astype(np.int64), cost, edges
+
+
+@dataclass
+class Flat:
+    """A path set as flat arrays for the kernels (OD-major, classes concatenated)."""
+
+    od_path_start: IntArray
+    path_start: IntArray
+    path_links: IntArray
+    path_fixed: FloatArray
+    flow: FloatArray
+    path_od: IntArray
+
+
+class PathSets:
+    """Generated paths (link rows) and their flows, per OD entry of every class."""
+
+    def __init__(self, n_od: int) -> None:
+        self.keys: list[dict[bytes, int]] = [{} for _ in range(n_od)]
+        self.links: list[list[IntArray]] = [[] for _ in range(n_od)]
+        self.flows: list[list[float]] = [[] for _ in range(n_od)]
+
+    def add(self, od: int, links: IntArray, flow: float = 0.0) -> tuple[int, bool]:
+        """Index of the path within its OD entry, and whether it is new."""
+        key = links.tobytes()
+        found = self.keys[od].get(key)
+        if found is not None:
+            return found, False
+        self.keys[od][key] = len(self.links[od])
+        self.links[od].append(links.copy())
+        self.flows[od].append(flow)
+        return len(self.links[od]) - 1, True
+
+    def flat(self, od_class: IntArray, class_fixed: list[FloatArray]) -> Flat:
+        """The flat layout; ``path_fixed`` sums each path's class fixed costs."""
+        counts = np.array([len(p) for p in self.links], dtype=np.int64)
+        od_path_start = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=od_path_start[1:])
+        every = [p for per_od in self.links for p in per_od]
+        lengths = np.array([len(p) for p in every], dtype=np.int64)
+        path_start = np.zeros(len(every) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=path_start[1:])
+        links = np.concatenate(every).astype(np.int64) if every else np.zeros(0, np.int64)
+        path_od = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        fixed = np.zeros(len(every))
+        for k, (p, od) in enumerate(zip(every, path_od, strict=True)):
+            fixed[k] = float(class_fixed[int(od_class[od])][p].sum())
+        flow = np.array([f for per_od in self.flows for f in per_od], dtype=np.float64)
+        return Flat(od_path_start, path_start, links, fixed, flow, path_od)
+
+    def store(self, flat: Flat) -> None:
+        """Copy the flows of ``flat`` back (same paths, maybe more added since)."""
+        for od in range(len(self.flows)):
+            lo, hi = flat.od_path_start[od], flat.od_path_start[od + 1]
+            self.flows[od][: hi - lo] = flat.flow[lo:hi].tolist()
+
+
+@dataclass(frozen=True)
+class SueState:
+    """Warm-start state of the SUE solver.
+
+    Per class name, per (origin, destination) zone pair: the paths (link rows of the
+    network solved) and their flows.
+    """
+
+    paths: dict[str, dict[tuple[int, int], tuple[list[IntArray], list[float]]]]
+    n_links: int
+    network_key: str = ""
+    """:meth:`UnionGraph.key` of the network solved (with its free-flow link costs)."""
+
+    def remapped(self, row_map: IntArray) -> SueState:
+        """The state on another link numbering (``row_map[old] = new row``, -1: gone)."""
+        out: dict[str, dict[tuple[int, int], tuple[list[IntArray], list[float]]]] = {}
+        for name, per_od in self.paths.items():
+            out[name] = {}
+            for key, (links, flows) in per_od.items():
+                kept = [(row_map[p], f) for p, f in zip(links, flows, strict=True)
+                        if np.all(row_map[p] >= 0)]
+                out[name][key] = ([p for p, _ in kept], [f for _, f in kept])
+        return SueState(out, int(row_map.max(initial=-1)) + 1)  # another network: no key
+
+
+def state_of(problem: AssignmentProblem, paths: PathSets, network_key: str) -> SueState:
+    """The warm-start state of solved path sets."""
+    out: dict[str, dict[tuple[int, int], tuple[list[IntArray], list[float]]]] = {}
+    od = 0
+    for c in problem.classes:
+        per_od = {}
+        for o, d in zip(c.od_origin, c.od_destination, strict=True):
+            per_od[(int(o), int(d))] = (list(paths.links[od]), list(paths.flows[od]))
+            od += 1
+        out[c.name] = per_od
+    return SueState(out, problem.n_links, network_key)
+
+
+def warm_paths(problem: AssignmentProblem, state: SueState) -> PathSets:
+    """Path sets of ``problem`` seeded from ``state``.
+
+    Paths through links the class may not use are dropped; the flows left on an OD entry
+    are scaled to its current volume (an entry with none left starts empty).
+    """
+    n_od = sum(len(c.od_volume) for c in problem.classes)
+    paths = PathSets(n_od)
+    od = 0
+    for c in problem.classes:
+        usable = c.graph.link_edge >= 0
+        previous = state.paths.get(c.name, {})
+        for o, d, volume in zip(c.od_origin, c.od_destination, c.od_volume, strict=True):
+            links, flows = previous.get((int(o), int(d)), ([], []))
+            kept = [(p, f) for p, f in zip(links, flows, strict=True)
+                    if len(p) and np.all(p < problem.n_links) and np.all(usable[p])]
+            total = sum(f for _, f in kept)
+            for p, f in kept:
+                paths.add(od, p, float(volume) * f / total if total > 0 else 0.0)
+            od += 1
+    return paths
