@@ -1,7 +1,7 @@
 """Every preset runs, converges, has the `steppe run` JSON shape and moves the expected way.
 
-The presets run with deterministic route choice and a 1e-4 gap here to keep the suite
-short; `steppe run NAME` uses each preset's own settings.
+The presets run exactly as `steppe run NAME --json` runs them: each preset's own route choice
+(logit dispersion per commodity, as calibrated) and target gap (1e-6).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def runs(scenario_app, store):
     out = {}
     for name in PRESETS:
         result = CliRunner().invoke(scenario_app, [
-            "run", name, "--json", "--deterministic", "--gap", "1e-4", "--store", str(store)])
+            "run", name, "--json", "--store", str(store)])
         assert result.exit_code == 0, result.output
         out[name] = json.loads(result.stdout)
     return out
@@ -53,7 +53,7 @@ def test_every_preset_is_shipped_and_documented():
 def test_every_preset_converges_with_the_run_json_shape(runs):
     for name, summary in runs.items():
         assert set(summary) >= RUN_SUMMARY_KEYS, name
-        assert summary["converged"] and summary["relative_gap"] <= 1e-4, name
+        assert summary["converged"] and summary["relative_gap"] <= 1e-6, name
         assert summary["scenario"] == name
         assert sum(summary["route_shares"]["china_europe_containers"].values()) == pytest.approx(1)
 
@@ -82,15 +82,22 @@ def test_oil_pipeline_carries_crude_through_mongolia(runs, scenario_app, store):
 
 
 def test_sco_and_tmr_upgrade_make_mongolia_cheaper_and_draw_traffic(runs, scenario_app, store):
-    erenhot, transit = {}, {}
+    erenhot, transit, mn_to_cn = {}, {}, {}
     for name in ("sco", "tmr-upgrade"):
         diff = _compare(scenario_app, store, "baseline", name)
         assert diff["costs"]["import_usd_per_t"]["MN"]["delta"] < 0, name
         erenhot[name] = diff["route_shares"].get("Erenhot", {}).get("delta", 0.0)
         transit[name] = diff["transit"].get("MN", {}).get("delta", 0.0)
-    # faster borders do not lift the UBTZ transit-train limit that holds Erenhot's share (and
-    # with it container transit); a double-tracked line with a larger transit allowance does
-    assert abs(erenhot["sco"]) < 0.005 and transit["sco"] >= 0
+        mn_to_cn[name] = sum(r["tonnes_delta"] for r in diff["crossings"]
+                             if r["crossing"].startswith("Zamyn-Üüd–Erenhot | MN>CN | "))
+    # the halved fee at Zamyn-Üüd (the one MN crossing with a fee) draws exports onto it ...
+    assert mn_to_cn["sco"] > 0
+    # ... but do not lift the UBTZ transit-train limit or the full Erenhot MN→CN yard that
+    # hold China–Europe traffic via Erenhot; eastbound trains share that yard with the coal
+    # the halved fees attract, so Erenhot's share may only move a little, and not up
+    assert -0.02 < erenhot["sco"] <= 0.005
+    assert abs(transit["sco"]) < 0.02 * runs["baseline"]["transit"]["MN"]
+    # a double-tracked line with a larger transit allowance does draw traffic
     assert erenhot["tmr-upgrade"] > 0.01 and transit["tmr-upgrade"] > 0
 
 
