@@ -112,23 +112,23 @@ def _solve_all(names: list[str], gap: float | None, store: Path) -> list[Any]:
 
 
 def _top_shares(shares: dict[str, float], n: int = 3) -> str:
-    """The ``n`` largest shares, e.g. "Alashankou 51%, Khorgos 21%, Erenhot 12%"."""
+    """The ``n`` largest shares, one per line (largest first)."""
     top = sorted(shares.items(), key=lambda kv: -kv[1])[:n]
-    return ", ".join(f"{port} {share:.0%}" for port, share in top)
+    return "\n".join(f"{port} {share:.0%}" for port, share in top)
 
 
 def _print_headlines(rows: list[dict[str, Any]], path: Path) -> None:
     console = Console()
-    table = Table(title="Headline results")
+    table = Table(title="Headline results", caption="China–Europe: top three exit ports")
     for column in (
         "scenario",
-        "MN transit revenue (USD m/yr)",
-        "UB hub rank",
-        "MN balance",
-        "China–Europe shares",
-        "unserved (Mt/yr)",
+        "MN transit\nUSD m/yr",
+        "UB hub\nrank",
+        "MN\nbalance",
+        "China–Europe\nrail shares",
+        "unserved\nMt/yr",
     ):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for r in rows:
         balance = r["mn_balance_index"]
         table.add_row(
