@@ -490,19 +490,39 @@ def _classes(
     return pd.DataFrame(rows)
 
 
-def _allowed(link: dict[str, Any], classes: pd.DataFrame, commodities: dict[str, Commodity]) -> str:
-    if link["element"] == "unserved":
-        return str(link["unserved_class"])
-    lane = link.get("lane", "")
-    modes = {str(link["mode"])}
-    if link["element"] == "transfer":
-        modes = {"transfer"}
+def _allowed_uses(
+    rows: list[dict[str, Any]], classes: pd.DataFrame, commodities: dict[str, Commodity]
+) -> list[str]:
+    """Each link's allowed demand classes (``;``-joined, ``-`` for none).
+
+    A link's classes depend only on its mode (``transfer`` for transfer links) and its crossing
+    lane, so each (mode, lane) pair is worked out once; an unserved link serves its own class.
+    """
+    pairs = list(zip(classes["demand_class"], classes["commodity"], strict=True))
+    by_key: dict[tuple[str, str], str] = {}
+    uses = []
+    for link in rows:
+        if link["element"] == "unserved":
+            uses.append(str(link["unserved_class"]))
+            continue
+        mode = "transfer" if link["element"] == "transfer" else str(link["mode"])
+        key = (mode, str(link.get("lane", "") or ""))
+        if key not in by_key:
+            by_key[key] = _classes_for(key, pairs, commodities)
+        uses.append(by_key[key])
+    return uses
+
+
+def _classes_for(
+    key: tuple[str, str], pairs: list[tuple[str, str]], commodities: dict[str, Commodity]
+) -> str:
+    mode, lane = key
     ok = [
-        row.demand_class
-        for row in classes.itertuples()
-        if modes <= commodities[row.commodity].allowed_modes
-        and (lane != "container" or row.commodity == "container")
-        and (lane != "general" or row.commodity != "container")
+        demand_class
+        for demand_class, commodity in pairs
+        if mode in commodities[commodity].allowed_modes
+        and (lane != "container" or commodity == "container")
+        and (lane != "general" or commodity != "container")
     ]
     return ";".join(ok) if ok else "-"
 
@@ -522,7 +542,7 @@ def _link_table(
     table["alpha"] = np.where(np.isfinite(soft), p.bpr_alpha, 0.0)
     table["beta"] = p.bpr_beta
     table["toll"] = 0.0
-    table["allowed_uses"] = [_allowed(r, classes, commodities) for r in out.rows]
+    table["allowed_uses"] = _allowed_uses(out.rows, classes, commodities)
     money = {}
     for row in classes.itertuples():
         commodity = commodities[row.commodity]
