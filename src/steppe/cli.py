@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from steppe import __version__
-from steppe.commands._common import err, user_errors
+from steppe.commands._common import err, gap_progress, user_errors
 from steppe.errors import ConvergenceWarning
 
 app = typer.Typer(
@@ -38,33 +34,6 @@ class Algorithm(StrEnum):
     cfw = "cfw"
     bfw = "bfw"
     b = "b"
-
-
-
-
-@contextmanager
-def _gap_progress(
-    enabled: bool, target_gap: float
-) -> Iterator[Callable[[int, float], None] | None]:
-    """Show a rich progress bar on stderr filled by log10(gap) from 1 down to the target."""
-    if not enabled:
-        yield None
-        return
-    columns = (
-        TextColumn("[bold]assign"),
-        BarColumn(),
-        TextColumn("iteration {task.fields[iteration]:>5}  gap {task.fields[gap]:.2e}"),
-        TimeElapsedColumn(),
-    )
-    span = max(-math.log10(max(target_gap, 1e-300)), 1e-9)
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("assign", total=span, iteration=0, gap=float("nan"))
-
-        def update(iteration: int, gap: float) -> None:
-            done = min(span, max(0.0, -math.log10(gap))) if gap > 0 else span
-            bar.update(task, completed=done, iteration=iteration, gap=gap)
-
-        yield update
 
 
 def _version(value: bool) -> None:
@@ -127,7 +96,7 @@ def assign(
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            with _gap_progress(err.is_terminal and not as_json, gap) as progress:
+            with gap_progress(err.is_terminal and not as_json, gap) as progress:
                 result = run_assignment(network, demand, config, progress=progress)
         if out is not None:
             write_table(

@@ -59,3 +59,20 @@ def bpr_reference(flow, t0, cap, alpha, beta):
 
 def beckmann_reference(flow, t0, cap, alpha, beta):
     return float(np.sum(t0 * flow * (1.0 + alpha / (beta + 1.0) * (flow / cap) ** beta)))
+
+
+def class_relative_gap(problem, result, k):
+    """Relative gap of class ``k`` at the result's link times: Σ cost × flow / SPTT − 1.
+
+    Uses the class's own fixed costs and routing graph (its allowed links).
+    """
+    from steppe.assign.kernels.paths import all_or_nothing
+
+    c = problem.classes[k]
+    cost = result.links["time"].to_numpy() + c.fixed_cost
+    g = c.graph
+    _, origin_cost, _ = all_or_nothing(g.edge_start, g.edge_head, g.edge_tail,
+                                       g.edge_values(cost), g.blocked, c.origin_nodes,
+                                       c.od_start, c.od_dest, c.od_volume)
+    flow = result.links[f"flow_{c.name}"].to_numpy()
+    return float(np.dot(cost, flow)) / float(origin_cost.sum()) - 1.0

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference import dijkstra_reference
+from reference import class_relative_gap, dijkstra_reference
 
 from steppe.assign import AssignmentConfig, ClassCost, assign
 from steppe.assign.bush_state import BushState
@@ -20,7 +20,7 @@ from steppe.assign.kernels.bush import (
     tree_bush,
 )
 from steppe.assign.kernels.bush_update import update_bush
-from steppe.assign.kernels.paths import all_or_nothing, shortest_path_tree
+from steppe.assign.kernels.paths import shortest_path_tree
 from steppe.assign.problem import build_problem
 from steppe.model import Demand, Network
 
@@ -395,17 +395,6 @@ def test_warm_start_after_a_demand_change_serves_the_new_demand():
     np.testing.assert_allclose(warm.links["flow"], cold.links["flow"], atol=1e-6)
 
 
-def _class_gap(problem, result, k):
-    """Relative gap of one class at the result's link costs: Σ cost × flow / SPTT − 1."""
-    c = problem.classes[k]
-    cost = result.links["time"].to_numpy() + c.fixed_cost
-    g = c.graph
-    _, origin_cost, _ = all_or_nothing(g.edge_start, g.edge_head, g.edge_tail,
-                                       g.edge_values(cost), g.blocked, c.origin_nodes,
-                                       c.od_start, c.od_dest, c.od_volume)
-    flow = result.links[f"flow_{c.name}"].to_numpy()
-    return float(np.dot(cost, flow)) / float(origin_cost.sum()) - 1.0
-
 
 def test_multi_class_respects_bans_and_per_class_equilibrium():
     rng = np.random.default_rng(3)
@@ -428,7 +417,7 @@ def test_multi_class_respects_bans_and_per_class_equilibrium():
     np.testing.assert_allclose(result.links["flow"], total)
     problem = build_problem(net, demand, config)
     for k in range(2):
-        assert abs(_class_gap(problem, result, k)) <= 1e-8
+        assert abs(class_relative_gap(problem, result, k)) <= 1e-8
 
 
 def test_hard_capacity_is_met_through_warm_started_solves():

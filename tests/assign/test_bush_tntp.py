@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from reference import class_relative_gap
 
 from steppe.assign import AssignmentConfig, ClassCost, assign, beckmann_objective
-from steppe.assign.kernels.paths import all_or_nothing
 from steppe.assign.problem import build_problem
 from steppe.model import Demand, Network
 from tntp_cases import tntp_case
@@ -57,17 +57,6 @@ def test_warm_start_after_a_capacity_change_on_chicago_needs_fewer_iterations():
     assert warm.objective == pytest.approx(cold.objective, rel=1e-10)
 
 
-def _class_relative_gap(problem, result, k):
-    """Σ class cost × class flow / Σ demand × shortest class cost − 1, at the result's times."""
-    c = problem.classes[k]
-    cost = result.links["time"].to_numpy() + c.fixed_cost
-    g = c.graph
-    _, origin_cost, _ = all_or_nothing(g.edge_start, g.edge_head, g.edge_tail,
-                                       g.edge_values(cost), g.blocked, c.origin_nodes,
-                                       c.od_start, c.od_dest, c.od_volume)
-    flow = result.links[f"flow_{c.name}"].to_numpy()
-    return float(np.dot(cost, flow)) / float(origin_cost.sum()) - 1.0
-
 
 def test_two_classes_on_chicago_with_a_truck_ban():
     case = tntp_case("Chicago-Sketch")
@@ -92,7 +81,7 @@ def test_two_classes_on_chicago_with_a_truck_ban():
     assert (result.links["flow_truck"].to_numpy()[banned] == 0.0).all()
     problem = build_problem(network, demand, config)
     for k in range(2):
-        assert abs(_class_relative_gap(problem, result, k)) <= 1e-8
+        assert abs(class_relative_gap(problem, result, k)) <= 1e-8
 
 
 @pytest.mark.slow

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from steppe.errors import SteppeError
 
@@ -30,3 +32,29 @@ def user_errors() -> Iterator[None]:
         fail(str(exc))
     except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         fail(f"cannot read input: {exc}")
+
+
+@contextmanager
+def gap_progress(enabled: bool, target_gap: float) -> Iterator[Callable[[int, float], None] | None]:
+    """Show a rich progress bar on stderr filled by log10(gap) from 1 down to the target.
+
+    Yields the solver's progress callback ``(iteration, relative_gap)``, or None when disabled.
+    """
+    if not enabled:
+        yield None
+        return
+    columns = (
+        TextColumn("[bold]assign"),
+        BarColumn(),
+        TextColumn("iteration {task.fields[iteration]:>5}  gap {task.fields[gap]:.2e}"),
+        TimeElapsedColumn(),
+    )
+    span = max(-math.log10(max(target_gap, 1e-300)), 1e-9)
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("assign", total=span, iteration=0, gap=float("nan"))
+
+        def update(iteration: int, gap: float) -> None:
+            done = min(span, max(0.0, -math.log10(gap))) if gap > 0 else span
+            bar.update(task, completed=done, iteration=iteration, gap=gap)
+
+        yield update

@@ -26,7 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from steppe.commands._common import err, fail, user_errors
+from steppe.commands._common import err, fail, gap_progress, user_errors
 from steppe.errors import ConvergenceWarning
 
 StoreOption = Annotated[
@@ -42,8 +42,6 @@ DeterministicOption = Annotated[
 ]
 
 
-
-
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -56,25 +54,6 @@ def _clean(value: Any) -> Any:
 
 def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(_clean(data), default=str))
-
-
-@contextmanager
-def _gap_bar(enabled: bool, target_gap: float) -> Iterator[Callable[[int, float], None] | None]:
-    if not enabled:
-        yield None
-        return
-    span = max(-math.log10(max(target_gap, 1e-300)), 1e-9)
-    columns = (TextColumn("[bold]assign"), BarColumn(),
-               TextColumn("iteration {task.fields[iteration]:>5}  gap {task.fields[gap]:.2e}"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("assign", total=span, iteration=0, gap=float("nan"))
-
-        def update(iteration: int, gap: float) -> None:
-            done = min(span, max(0.0, -math.log10(gap))) if gap > 0 else span
-            bar.update(task, completed=done, iteration=iteration, gap=gap)
-
-        yield update
 
 
 def _load(scenario: str, deterministic: bool, gap: float | None) -> Any:
@@ -113,7 +92,7 @@ def run(
             else:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", ConvergenceWarning)
-                    with _gap_bar(err.is_terminal and not as_json, spec.gap) as progress:
+                    with gap_progress(err.is_terminal and not as_json, spec.gap) as progress:
                         solved = run_scenario(spec, progress=progress)
                 for warning in caught:
                     err.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
@@ -142,26 +121,40 @@ def _print_run(summary: dict[str, Any]) -> None:
     for column in ("crossing", "from", "to", "mode", "Mt", "kTEU", "bcm"):
         table.add_column(column)
     for row in summary["crossings"]:
-        table.add_row(row["name"], row["from_country"], row["to_country"], row["mode"],
-                      f"{row['tonnes'] / 1e6:.2f}", f"{row['teu'] / 1e3:.1f}",
-                      f"{row['bcm']:.2f}")
+        table.add_row(
+            row["name"],
+            row["from_country"],
+            row["to_country"],
+            row["mode"],
+            f"{row['tonnes'] / 1e6:.2f}",
+            f"{row['teu'] / 1e3:.1f}",
+            f"{row['bcm']:.2f}",
+        )
     console.print(table)
     shares = summary["route_shares"]["china_europe_containers"]
-    console.print("China–Europe containers by Chinese border port: "
-                  + ", ".join(f"{p} {s:.0%}" for p, s in shares.items()))
-    console.print("Transit (Mt/yr): "
-                  + ", ".join(f"{c} {t / 1e6:.1f}" for c, t in summary["transit"].items()))
+    console.print(
+        "China–Europe containers by Chinese border port: "
+        + ", ".join(f"{p} {s:.0%}" for p, s in shares.items())
+    )
+    console.print(
+        "Transit (Mt/yr): " + ", ".join(f"{c} {t / 1e6:.1f}" for c, t in summary["transit"].items())
+    )
     imports = summary.get("costs", {}).get("import_usd_per_t", {})
     if imports:
-        console.print("Import cost (USD/t): "
-                      + ", ".join(f"{c} {v:.1f}" for c, v in imports.items()))
+        console.print(
+            "Import cost (USD/t): " + ", ".join(f"{c} {v:.1f}" for c, v in imports.items())
+        )
     for fee in summary.get("transit_fees", []):
-        console.print(f"Transit fee {fee['country']} {fee['commodity']}: "
-                      f"{fee['revenue_usd'] / 1e6:.1f} M USD/yr")
+        console.print(
+            f"Transit fee {fee['country']} {fee['commodity']}: "
+            f"{fee['revenue_usd'] / 1e6:.1f} M USD/yr"
+        )
     for row in summary.get("route_options", []):
         cost = row["usd_per_unit"]
-        console.print(f"{row['option']}: {row['commodity']} {row['origin']}>{row['destination']} "
-                      + (f"{cost:.1f} USD/unit via {row['crossings']}" if cost else "no route"))
+        console.print(
+            f"{row['option']}: {row['commodity']} {row['origin']}>{row['destination']} "
+            + (f"{cost:.1f} USD/unit via {row['crossings']}" if cost else "no route")
+        )
     console.print(f"Unserved OD pairs: {len(summary['unserved'])}")
 
 
@@ -182,11 +175,16 @@ def runs(
     for column in ("run", "scenario", "draw", "status", "gap", "iter", "s", "created"):
         out.add_column(column)
     for row in table.itertuples():
-        out.add_row(row.run_id, str(row.scenario_name), str(row.draw_id), row.status,
-                    "" if row.gap is None or row.gap != row.gap else f"{row.gap:.1e}",
-                    "" if row.iterations != row.iterations else str(row.iterations),
-                    "" if row.seconds != row.seconds else f"{row.seconds:.1f}",
-                    str(row.created)[:19])
+        out.add_row(
+            row.run_id,
+            str(row.scenario_name),
+            str(row.draw_id),
+            row.status,
+            "" if row.gap is None or row.gap != row.gap else f"{row.gap:.1e}",
+            "" if row.iterations != row.iterations else str(row.iterations),
+            "" if row.seconds != row.seconds else f"{row.seconds:.1f}",
+            str(row.created)[:19],
+        )
     Console().print(out)
 
 
@@ -215,23 +213,32 @@ def _print_compare(diff: dict[str, Any]) -> None:
     for column in ("crossing", "Mt A", "Mt B", "ΔMt", "Δbcm"):
         table.add_column(column)
     for row in diff["crossings"][:25]:
-        table.add_row(row["crossing"], f"{row['tonnes_a'] / 1e6:.2f}",
-                      f"{row['tonnes_b'] / 1e6:.2f}", f"{row['tonnes_delta'] / 1e6:+.2f}",
-                      f"{row['bcm_delta']:+.2f}")
+        table.add_row(
+            row["crossing"],
+            f"{row['tonnes_a'] / 1e6:.2f}",
+            f"{row['tonnes_b'] / 1e6:.2f}",
+            f"{row['tonnes_delta'] / 1e6:+.2f}",
+            f"{row['bcm_delta']:+.2f}",
+        )
     console.print(table)
-    sections = [("route_shares", "China–Europe share", 1.0, ".1%"),
-                ("transit", "Transit Mt/yr", 1e6, ".2f"),
-                ("transit_bcm", "Transit bcm/yr", 1, ".2f"),
-                ("unserved", "Unserved", 1.0, ".4g")]
+    sections = [
+        ("route_shares", "China–Europe share", 1.0, ".1%"),
+        ("transit", "Transit Mt/yr", 1e6, ".2f"),
+        ("transit_bcm", "Transit bcm/yr", 1, ".2f"),
+        ("unserved", "Unserved", 1.0, ".4g"),
+    ]
     for key, title, scale, fmt in sections:
         if diff[key]:
-            changes = [f"{k} {v['a'] / scale:{fmt}} → {v['b'] / scale:{fmt}}"
-                       for k, v in diff[key].items()]
+            changes = [
+                f"{k} {v['a'] / scale:{fmt}} → {v['b'] / scale:{fmt}}" for k, v in diff[key].items()
+            ]
             console.print(f"{title}: " + ", ".join(changes))
     imports = diff["costs"]["import_usd_per_t"]
     if imports:
-        console.print("Import cost USD/t: " + ", ".join(
-            f"{k} {v['a']:.1f} → {v['b']:.1f}" for k, v in imports.items()))
+        console.print(
+            "Import cost USD/t: "
+            + ", ".join(f"{k} {v['a']:.1f} → {v['b']:.1f}" for k, v in imports.items())
+        )
     total = diff["costs"]["total_generalized_usd"]
     if total:
         console.print(f"Total generalized cost: {total['delta'] / 1e6:+,.1f} M USD/yr")
@@ -275,9 +282,14 @@ def sweep(
         plan = load_sweep(spec)
         with RunStore(store) as db, _sweep_bar(not as_json) as progress:
             outcome = run_sweep(plan, db, workers=workers, dask=dask, progress=progress)
-    summary = {"sweep_id": outcome.sweep_id, "name": plan.name, "draws": outcome.total,
-               "stored": outcome.stored, "already_stored": outcome.skipped,
-               "failed": outcome.failed}
+    summary = {
+        "sweep_id": outcome.sweep_id,
+        "name": plan.name,
+        "draws": outcome.total,
+        "stored": outcome.stored,
+        "already_stored": outcome.skipped,
+        "failed": outcome.failed,
+    }
     if as_json:
         _echo_json(summary)
     else:
@@ -292,15 +304,24 @@ def _sweep_bar(enabled: bool) -> Iterator[Callable[[Any, int], None] | None]:
     if not enabled:
         yield None
         return
-    columns = (TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("[bold]sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err) as bar:
         task = bar.add_task("sweep", total=None, failed=0)
 
         def update(outcome: Any, left: int) -> None:
-            bar.update(task, total=outcome.total, completed=outcome.stored + outcome.skipped,
-                       failed=outcome.failed)
+            bar.update(
+                task,
+                total=outcome.total,
+                completed=outcome.stored + outcome.skipped,
+                failed=outcome.failed,
+            )
 
         yield update
 
@@ -351,8 +372,7 @@ def _count_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None]
     if not enabled:
         yield None
         return
-    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(label, total=None)
 
