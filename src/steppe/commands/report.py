@@ -25,30 +25,6 @@ def _preset_names() -> list[str]:
     return ["baseline", *[n for n in names if n != "baseline"]]
 
 
-def _transit_fees(scenario: Any, build: Any) -> list[dict[str, Any]]:
-    """A scenario's transit fees kept out of route choice, per assignment unit."""
-    from steppe.scenario.edits import apply_edits
-    from steppe.scenario.execute import load_base
-
-    edited = apply_edits(load_base(scenario.base)[0], scenario)
-    fees = []
-    for edit in edited.build_edits:
-        p = dict(edit.payload)
-        if edit.kind != "transit_fee" or p.get("route_choice", True):
-            continue
-        commodity = build.commodities[p["commodity"]]
-        per_unit = 1.0 if p["unit"] == "USD/t" else commodity.units_per_assignment_unit
-        fees.append(
-            {
-                "country": p["country"],
-                "commodity": p["commodity"],
-                "usd_per_unit": float(p["value"]) * per_unit,
-                "modes": p.get("modes"),
-            }
-        )
-    return fees
-
-
 def resolve_scenario(ref: str, store: Path) -> Any:
     """The scenario behind a report argument: a preset, a TOML file, or a stored run.
 
@@ -79,13 +55,13 @@ def resolve_scenario(ref: str, store: Path) -> Any:
 
 def solve_entry(name: str, *, gap: float | None = None, store: Path = DEFAULT_STORE) -> Any:
     """Solve a preset, scenario file or stored run (see :func:`resolve_scenario`) for the report."""
-    from steppe.scenario.execute import run_scenario
+    from steppe.scenario.execute import run_scenario, transit_fees_outside_route_choice
     from steppe.viz.report import ReportEntry
 
     scenario = resolve_scenario(name, store)
     options = {"target_gap": gap} if gap is not None else {}
     run = run_scenario(scenario, **options)
-    fees = _transit_fees(scenario, run.build)
+    fees = transit_fees_outside_route_choice(scenario, run.build)
     return ReportEntry(
         name=scenario.name or name,
         run=run,

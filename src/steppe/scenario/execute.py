@@ -219,6 +219,26 @@ def transit_fee_revenue(run: ScenarioRun) -> list[dict[str, Any]]:
     return out
 
 
+def transit_fees_outside_route_choice(
+    scenario: Scenario, build: CorridorBuild
+) -> list[dict[str, Any]]:
+    """The scenario's ``transit_fee`` edits kept out of route choice, in USD per assignment unit.
+
+    Such fees are paid by transit freight but do not steer it (e.g. a pipeline transit fee);
+    the report adds them to the country's transit revenue.
+    """
+    fees = []
+    for edit, fields in scenario.resolved_edits():
+        if edit.op != "transit_fee" or fields.get("route_choice", True):
+            continue
+        commodity = build.commodities[fields["commodity"]]
+        per_unit = 1.0 if fields["unit"] == "USD/t" else commodity.units_per_assignment_unit
+        fees.append({"country": fields["country"], "commodity": fields["commodity"],
+                     "usd_per_unit": float(fields["value"]) * per_unit,
+                     "modes": fields.get("modes")})  # fmt: skip
+    return fees
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
