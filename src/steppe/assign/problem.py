@@ -11,7 +11,7 @@ import pandas as pd
 from steppe.assign.config import AssignmentConfig
 from steppe.errors import InputError
 from steppe.model.demand import Demand
-from steppe.model.graph import CompiledGraph, compile_graph
+from steppe.model.graph import CompiledGraph, compile_graphs
 from steppe.model.network import Network
 
 FloatArray = npt.NDArray[np.float64]
@@ -76,21 +76,34 @@ class AssignmentProblem:
     n_links: int
 
 
-def _allowed(network: Network, demand_class: str) -> BoolArray:
+def _allowed_masks(network: Network, classes: list[str]) -> dict[str, BoolArray]:
+    """Per demand class, whether each link row allows it (``allowed_uses`` empty: all do).
+
+    ``allowed_uses`` holds few distinct texts: each is split once, not once per link.
+    """
     uses = network.links["allowed_uses"]
     if uses.isna().all():
-        return np.ones(len(uses), dtype=np.bool_)
-    allowed = uses.fillna("").map(
-        lambda text: text.strip() == "" or demand_class in {u.strip() for u in text.split(";")}
-    )
-    mask: BoolArray = allowed.to_numpy(dtype=np.bool_)
-    return mask
+        return {name: np.ones(len(uses), dtype=np.bool_) for name in classes}
+    codes, texts = pd.factorize(uses.fillna(""), sort=False)
+    allowed_sets = [{u.strip() for u in str(text).split(";")} for text in texts]
+    open_to_all = np.array([str(text).strip() == "" for text in texts], dtype=np.bool_)
+    masks = {}
+    for name in classes:
+        per_text = open_to_all | np.array([name in s for s in allowed_sets], dtype=np.bool_)
+        masks[name] = per_text[codes]
+    return masks
+
+
+def _rows_by_class(demand: Demand) -> dict[str, pd.DataFrame]:
+    """OD rows of each demand class, sorted by origin and destination."""
+    table = demand.table.sort_values(["origin", "destination"], kind="stable")
+    groups = table.groupby("demand_class", sort=False, observed=True)
+    return {str(name): rows for name, rows in groups}
 
 
 def _od_csr(
     rows: pd.DataFrame, graph: CompiledGraph
 ) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray]:
-    rows = rows.sort_values(["origin", "destination"], kind="stable")
     zone_position = pd.Index(graph.zone_ids)
     origins = rows["origin"].to_numpy(np.int64)
     dest_nodes = graph.zone_nodes[zone_position.get_indexer(rows["destination"])]
@@ -156,16 +169,19 @@ def build_problem(network: Network, demand: Demand, config: AssignmentConfig) ->
     )
     toll = links["toll"].to_numpy(np.float64)
     length = links["length"].to_numpy(np.float64)
+    names = list(demand.classes)
+    masks = _allowed_masks(network, names)
+    graphs = compile_graphs(network, [masks[n] for n in names], contract=config.contract_graph)
+    rows_of = _rows_by_class(demand)
     classes = []
-    for name in demand.classes:
-        mask = _allowed(network, name)
-        graph = compile_graph(network, link_mask=mask, contract=config.contract_graph)
+    for name, graph in zip(names, graphs, strict=True):
+        mask = masks[name]
         weights = config.cost_of(name)
         fixed = weights.toll_factor * toll + weights.distance_factor * length
         if weights.fixed_cost_column is not None:
             fixed = fixed + weights.fixed_cost_factor * _cost_column(
                 network, weights.fixed_cost_column, name
             )
-        csr = _od_csr(demand.of_class(name), graph)
+        csr = _od_csr(rows_of[name], graph)
         classes.append(ClassArrays(name, graph, fixed, mask, *csr))
     return AssignmentProblem(links=arrays, classes=tuple(classes), n_links=len(links))

@@ -37,7 +37,7 @@ solver and the capacity term is part of the link cost.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,7 +47,15 @@ from steppe.assign.kernels.sue_equilibrate import equilibrate, restricted_gap
 from steppe.assign.linkbased import Progress
 from steppe.assign.problem import AssignmentProblem, FloatArray, IntArray, LinkArrays
 from steppe.assign.result import SolverOutcome
-from steppe.assign.sue_paths import Flat, PathSets, SueState, UnionGraph, state_of, warm_paths
+from steppe.assign.sue_paths import (
+    Flat,
+    PathSets,
+    SueState,
+    UnionGraph,
+    path_sums,
+    state_of,
+    warm_paths,
+)
 
 __all__ = ["SueState", "solve_sue"]
 
@@ -140,11 +148,13 @@ def _penalty_paths(sp: _Problem, paths: PathSets, link_cost: FloatArray) -> None
         start, links, sp_cost, edges = sp.union.shortest(penalized)
         if shortest is None:
             shortest = sp_cost
-        for od in np.flatnonzero(np.isfinite(sp_cost) & stochastic):
-            p = links[start[od] : start[od + 1]]
-            cost = float(sp.class_fixed[sp.od_class[od]][p].sum() + link_cost[p].sum())
-            if sp.od_theta[od] * (cost - shortest[od]) <= SHARE_FLOOR:
-                paths.add(int(od), p)
+        lengths = np.diff(start)
+        cost = path_sums(sp.od_class, lengths, links, sp.class_fixed)
+        cost += np.bincount(np.repeat(np.arange(len(lengths)), lengths), link_cost[links],
+                            minlength=len(lengths))
+        near = sp.od_theta * (cost - shortest) <= SHARE_FLOOR
+        for od in np.flatnonzero(np.isfinite(sp_cost) & stochastic & near):
+            paths.add(int(od), links[start[od] : start[od + 1]])
         penalized[np.unique(edges)] *= 1.0 + PENALTY_FACTOR
 
 
@@ -163,21 +173,24 @@ def _initial_paths(
 ) -> tuple[PathSets, np.ndarray, str]:
     """Initial path sets: warm paths, a first generation and penalty paths.
 
-    Penalty paths are skipped when the warm state comes from this very network (e.g. an
-    earlier capacity round).
+    Penalty paths are generated at free-flow costs (without the capacity term of
+    :mod:`steppe.assign.constrained`, whose multipliers are not a property of the network),
+    and skipped when the warm state comes from this very network with the same free-flow
+    costs (e.g. an earlier capacity round).
 
     Returns the path sets, whether each OD entry is reachable, and the network key.
     """
     problem = sp.problem
-    zero = link_time(problem.links, np.zeros(problem.n_links))
-    key = sp.union.key(zero)
+    zeros = np.zeros(problem.n_links)
+    free_flow = link_time(replace(problem.links, multiplier=zeros, penalty_weight=zeros), zeros)
+    key = sp.union.key(free_flow)
     if isinstance(warm_state, SueState):
         paths = warm_paths(problem, warm_state)
     else:
         paths = PathSets(len(sp.od_volume))
-    _, reached = _generate(sp, paths, zero)
+    _, reached = _generate(sp, paths, link_time(problem.links, zeros))
     if not (isinstance(warm_state, SueState) and warm_state.network_key == key):
-        _penalty_paths(sp, paths, zero)
+        _penalty_paths(sp, paths, free_flow)
     return paths, reached, key
 
 

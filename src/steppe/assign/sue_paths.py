@@ -13,7 +13,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -146,6 +147,14 @@ class PathSets:
         self.flows[od].append(flow)
         return len(self.links[od]) - 1, True
 
+    def copy(self) -> PathSets:
+        """An independent copy (the link arrays, never changed, are shared)."""
+        out = PathSets(0)
+        out.keys = [dict(k) for k in self.keys]
+        out.links = [list(p) for p in self.links]
+        out.flows = [list(f) for f in self.flows]
+        return out
+
     def flat(self, od_class: IntArray, class_fixed: list[FloatArray]) -> Flat:
         """The flat layout; ``path_fixed`` sums each path's class fixed costs."""
         counts = np.array([len(p) for p in self.links], dtype=np.int64)
@@ -157,9 +166,7 @@ class PathSets:
         np.cumsum(lengths, out=path_start[1:])
         links = np.concatenate(every).astype(np.int64) if every else np.zeros(0, np.int64)
         path_od = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        fixed = np.zeros(len(every))
-        for k, (p, od) in enumerate(zip(every, path_od, strict=True)):
-            fixed[k] = float(class_fixed[int(od_class[od])][p].sum())
+        fixed = path_sums(od_class[path_od], lengths, links, class_fixed)
         flow = np.array([f for per_od in self.flows for f in per_od], dtype=np.float64)
         return Flat(od_path_start, path_start, links, fixed, flow, path_od)
 
@@ -170,42 +177,86 @@ class PathSets:
             self.flows[od][: hi - lo] = flat.flow[lo:hi].tolist()
 
 
+def path_sums(path_class: IntArray, lengths: IntArray, links: IntArray,
+               class_values: list[FloatArray]) -> FloatArray:
+    """Per path, the sum over its links of its class's link values."""
+    if not len(lengths):
+        return np.zeros(0)
+    table = np.vstack(class_values)
+    entry_path = np.repeat(np.arange(len(lengths)), lengths)
+    per_entry = table[path_class[entry_path], links]
+    return np.bincount(entry_path, per_entry, minlength=len(lengths)).astype(np.float64)
+
+
+OdLayout = tuple[tuple[str, tuple[tuple[int, int], ...]], ...]
+"""Per class, in problem order: its name and its (origin, destination) zone pairs."""
+PathDict = dict[str, dict[tuple[int, int], tuple[list[IntArray], list[float]]]]
+
+
+def od_layout(problem: AssignmentProblem) -> OdLayout:
+    """The OD entries of ``problem``: per class, its name and (origin, destination) pairs."""
+    return tuple(
+        (c.name, tuple(zip(c.od_origin.tolist(), c.od_destination.tolist(), strict=True)))
+        for c in problem.classes
+    )
+
+
 @dataclass(frozen=True)
 class SueState:
-    """Warm-start state of the SUE solver.
+    """Warm-start state of the SUE solver: the path sets of a solved problem.
 
-    Per class name, per (origin, destination) zone pair: the paths (link rows of the
-    network solved) and their flows.
+    ``path_sets`` are laid out by ``layout`` (OD entries in class order) on link rows of a
+    network with ``n_links`` links; :attr:`paths` gives them by class name and OD zone pair,
+    so a later run on a changed network (links removed, costs or demand changed) can start
+    from them (see :func:`warm_paths`).
     """
 
-    paths: dict[str, dict[tuple[int, int], tuple[list[IntArray], list[float]]]]
+    layout: OdLayout
+    path_sets: PathSets = field(repr=False, compare=False)
     n_links: int
     network_key: str = ""
     """:meth:`UnionGraph.key` of the network solved (with its free-flow link costs)."""
 
+    @classmethod
+    def from_paths(cls, paths: PathDict, n_links: int, network_key: str = "") -> SueState:
+        """A state from path sets by class name and OD zone pair."""
+        layout = tuple((name, tuple(per_od)) for name, per_od in paths.items())
+        sets = PathSets(sum(len(ods) for _, ods in layout))
+        od = 0
+        for name, ods in layout:
+            for key in ods:
+                for p, f in zip(*paths[name][key], strict=True):
+                    sets.add(od, p, f)
+                od += 1
+        return cls(layout, sets, n_links, network_key)
+
+    @cached_property
+    def paths(self) -> PathDict:
+        """Per class name, per (origin, destination) zone pair: the paths and their flows."""
+        out: PathDict = {}
+        od = 0
+        for name, ods in self.layout:
+            per_od = out.setdefault(name, {})
+            for key in ods:
+                per_od[key] = (list(self.path_sets.links[od]), list(self.path_sets.flows[od]))
+                od += 1
+        return out
+
     def remapped(self, row_map: IntArray) -> SueState:
         """The state on another link numbering (``row_map[old] = new row``, -1: gone)."""
-        out: dict[str, dict[tuple[int, int], tuple[list[IntArray], list[float]]]] = {}
+        out: PathDict = {}
         for name, per_od in self.paths.items():
             out[name] = {}
             for key, (links, flows) in per_od.items():
                 kept = [(row_map[p], f) for p, f in zip(links, flows, strict=True)
                         if np.all(row_map[p] >= 0)]
                 out[name][key] = ([p for p, _ in kept], [f for _, f in kept])
-        return SueState(out, int(row_map.max(initial=-1)) + 1)  # another network: no key
+        return SueState.from_paths(out, int(row_map.max(initial=-1)) + 1)  # another network
 
 
 def state_of(problem: AssignmentProblem, paths: PathSets, network_key: str) -> SueState:
-    """The warm-start state of solved path sets."""
-    out: dict[str, dict[tuple[int, int], tuple[list[IntArray], list[float]]]] = {}
-    od = 0
-    for c in problem.classes:
-        per_od = {}
-        for o, d in zip(c.od_origin, c.od_destination, strict=True):
-            per_od[(int(o), int(d))] = (list(paths.links[od]), list(paths.flows[od]))
-            od += 1
-        out[c.name] = per_od
-    return SueState(out, problem.n_links, network_key)
+    """The warm-start state of solved path sets (a copy: the solver may go on with them)."""
+    return SueState(od_layout(problem), paths.copy(), problem.n_links, network_key)
 
 
 def warm_paths(problem: AssignmentProblem, state: SueState) -> PathSets:
@@ -214,6 +265,9 @@ def warm_paths(problem: AssignmentProblem, state: SueState) -> PathSets:
     Paths through links the class may not use are dropped; the flows left on an OD entry
     are scaled to its current volume (an entry with none left starts empty).
     """
+    layout = od_layout(problem)
+    if layout == state.layout and state.n_links == problem.n_links:
+        return _rescaled(problem, state.path_sets)
     n_od = sum(len(c.od_volume) for c in problem.classes)
     paths = PathSets(n_od)
     od = 0
@@ -228,4 +282,32 @@ def warm_paths(problem: AssignmentProblem, state: SueState) -> PathSets:
             for p, f in kept:
                 paths.add(od, p, float(volume) * f / total if total > 0 else 0.0)
             od += 1
+    return paths
+
+
+def _rescaled(problem: AssignmentProblem, previous: PathSets) -> PathSets:
+    """``previous`` on ``problem`` (same OD entries and link rows).
+
+    Paths the class may no longer use are dropped; flows are scaled to the current volumes.
+    """
+    od_class = np.repeat(np.arange(len(problem.classes)),
+                         [len(c.od_volume) for c in problem.classes])
+    volume = np.concatenate([np.zeros(0)] + [c.od_volume for c in problem.classes])
+    every = [p for per_od in previous.links for p in per_od]
+    path_od = np.repeat(np.arange(len(od_class)), [len(p) for p in previous.links])
+    lengths = np.array([len(p) for p in every], dtype=np.int64)
+    links = np.concatenate(every).astype(np.int64) if every else np.zeros(0, np.int64)
+    unusable = [(c.graph.link_edge < 0).astype(np.float64) for c in problem.classes]
+    ok = (lengths > 0) & (path_sums(od_class[path_od], lengths, links, unusable) == 0)
+    paths = PathSets(len(od_class))
+    k = 0
+    for od, (per_od, flows) in enumerate(zip(previous.links, previous.flows, strict=True)):
+        keep = ok[k: k + len(per_od)]
+        k += len(per_od)
+        total = sum(f for f, good in zip(flows, keep, strict=True) if good)
+        scale = float(volume[od]) / total if total > 0 else 0.0
+        kept = [(p, f * scale) for p, f, good in zip(per_od, flows, keep, strict=True) if good]
+        paths.links[od] = [p for p, _ in kept]  # never changed: shared, not copied
+        paths.flows[od] = [f for _, f in kept]
+        paths.keys[od] = {p.tobytes(): i for i, (p, _) in enumerate(kept)}
     return paths

@@ -16,10 +16,12 @@ Kernels route on edges; :meth:`CompiledGraph.link_values` maps edge values back 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from steppe.model.network import Network
 
@@ -93,6 +95,37 @@ class CompiledGraph:
         return out
 
 
+@dataclass(frozen=True)
+class _Topology:
+    """What every compilation of one network shares: node positions, link ends, centroids."""
+
+    node_ids: IntArray
+    zone_ids: IntArray
+    zone_nodes: IntArray
+    protected: BoolArray
+    blocked: BoolArray
+    tail: IntArray
+    head: IntArray
+
+
+def _topology(network: Network) -> _Topology:
+    node_ids = network.nodes["node_id"].to_numpy(dtype=np.int64)
+    position = pd.Index(node_ids)
+    zones = network.zones
+    zone_nodes = _positions(position, zones["node_id"], "zones.node_id")
+    protected = np.zeros(len(node_ids), bool)
+    protected[zone_nodes] = True
+    return _Topology(
+        node_ids=node_ids,
+        zone_ids=zones["zone_id"].to_numpy(np.int64),
+        zone_nodes=zone_nodes,
+        protected=protected,
+        blocked=~network.nodes["through_traffic"].fillna(True).to_numpy(dtype=bool),
+        tail=_positions(position, network.links["from_node_id"], "links.from_node_id"),
+        head=_positions(position, network.links["to_node_id"], "links.to_node_id"),
+    )
+
+
 def compile_graph(
     network: Network, *, link_mask: BoolArray | None = None, contract: bool = True
 ) -> CompiledGraph:
@@ -112,32 +145,47 @@ def compile_graph(
     -------
     CompiledGraph
     """
-    node_ids = network.nodes["node_id"].to_numpy(dtype=np.int64)
-    position = {int(n): i for i, n in enumerate(node_ids)}
-    tail = np.fromiter((position[int(n)] for n in network.links["from_node_id"]), np.int64)
-    head = np.fromiter((position[int(n)] for n in network.links["to_node_id"]), np.int64)
-    n_links = len(tail)
-    active = np.ones(n_links, bool) if link_mask is None else np.asarray(link_mask, bool).copy()
-    zones = network.zones
-    zone_nodes = np.fromiter((position[int(n)] for n in zones["node_id"]), np.int64)
-    protected = np.zeros(len(node_ids), bool)
-    protected[zone_nodes] = True
-    blocked = ~network.nodes["through_traffic"].fillna(True).to_numpy(dtype=bool)
+    return compile_graphs(network, [link_mask], contract=contract)[0]
+
+
+def compile_graphs(
+    network: Network, link_masks: Sequence[BoolArray | None], *, contract: bool = True
+) -> list[CompiledGraph]:
+    """Compile one network under several link masks (e.g. one per demand class).
+
+    Same as :func:`compile_graph` for each mask; the node and link tables are read once,
+    and masks that are equal share one graph.
+    """
+    topology = _topology(network)
+    compiled: dict[bytes, CompiledGraph] = {}
+    out = []
+    for mask in link_masks:
+        active = (np.ones(len(topology.tail), bool) if mask is None
+                  else np.asarray(mask, bool).copy())
+        key = active.tobytes()
+        if key not in compiled:
+            compiled[key] = _compile(topology, active, contract)
+        out.append(compiled[key])
+    return out
+
+
+def _compile(topology: _Topology, active: BoolArray, contract: bool) -> CompiledGraph:
+    t = topology
     if contract:
-        active = _prune_dead_ends(tail, head, active, protected)
-        chains = _chains(tail, head, active, protected | blocked, len(node_ids))
+        active = _prune_dead_ends(t.tail, t.head, active, t.protected)
+        chains = _chains(t.tail, t.head, active, t.protected | t.blocked, len(t.node_ids))
     else:
         chains = [[int(i)] for i in np.flatnonzero(active)]
-    return _assemble(
-        node_ids,
-        zones["zone_id"].to_numpy(np.int64),
-        zone_nodes,
-        blocked,
-        tail,
-        head,
-        chains,
-        n_links,
-    )
+    return _assemble(t.node_ids, t.zone_ids, t.zone_nodes, t.blocked, t.tail, t.head, chains,
+                     len(t.tail))
+
+
+def _positions(position: pd.Index, ids: pd.Series, field: str) -> IntArray:
+    """Node position of each node id (a validated network names only its own nodes)."""
+    found: IntArray = np.asarray(position.get_indexer(ids.to_numpy(dtype=np.int64)), np.int64)
+    if (found < 0).any():
+        raise KeyError(f"{field} {int(ids.iloc[int(np.argmax(found < 0))])} is not a node")
+    return found
 
 
 def _prune_dead_ends(
