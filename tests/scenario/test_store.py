@@ -63,6 +63,30 @@ def test_a_failed_save_leaves_nothing_behind(tiny, tmp_path):
         assert db.runs()["error"].tolist() == ["boom"]
 
 
+def test_a_batch_is_stored_whole_or_not_at_all(tiny, tmp_path):
+    payload = run_payload(run_scenario(load_scenario(tiny)))
+    n_links = len(payload.tables["link_results"])
+
+    def draw(i: int) -> object:
+        record = {**payload.record, "draw_id": i, "run_id": f"draw-{i}"}
+        return type(payload)(record, {k: v.copy() for k, v in payload.tables.items()})
+
+    with RunStore(tmp_path / "s.duckdb") as db:
+        bad = draw(3)
+        bad.tables["metrics"] = bad.tables["metrics"].assign(value="not a number")
+        with pytest.raises(Exception):  # noqa: B017 - any database error
+            db.save_many([draw(1), draw(2), bad])
+        assert db.runs().empty  # the good runs of the failed batch are not kept either
+        stored = db.save_many([draw(1), failed_payload("h", 9, error="boom"), draw(1), draw(2)])
+        assert stored == [True, True, False, True]  # a repeat within the batch: once
+        assert db.save_many([draw(2), draw(4)]) == [False, True]
+        counts = db.con.execute(
+            "SELECT run_id, count(*) FROM link_results GROUP BY run_id ORDER BY run_id"
+        ).fetchall()
+        assert counts == [("draw-1", n_links), ("draw-2", n_links), ("draw-4", n_links)]
+        assert sorted(db.runs()["status"]) == ["failed", "ok", "ok", "ok"]
+
+
 def test_unknown_run_reference_is_a_clear_error(scenario_app, tiny, tmp_path):
     store = tmp_path / "runs.duckdb"
     CliRunner().invoke(scenario_app, ["run", str(tiny), "--store", str(store)])

@@ -99,6 +99,14 @@ def failed_payload(
     })
 
 
+def _by_columns(records: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Records grouped by their set of fields (failed runs have fewer), in order."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(tuple(record), []).append(record)
+    return groups
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -159,28 +167,50 @@ class RunStore:
 
     def save(self, payload: RunPayload, *, replace: bool = False) -> bool:
         """Store a run and its tables in one transaction; ``False`` if it was already there."""
-        record = payload.record
+        return bool(self.save_many([payload], replace=replace)[0])
+
+    def save_many(self, payloads: list[RunPayload], *, replace: bool = False) -> list[bool]:
+        """Store several runs in one transaction (all or none of them).
+
+        Returns, per payload, whether it was stored (``False``: already there, or a repeat
+        of an earlier payload of the list). One transaction per batch instead of per run
+        is what keeps the writer of a fast sweep from becoming its bottleneck.
+        """
+        stored: list[bool] = []
+        fresh: list[RunPayload] = []
         with self._transaction():
-            existing = self.has(record["scenario_hash"], record["draw_id"])
-            if existing is not None and not replace:
-                return False
-            if existing is not None:
-                self._delete(existing)
-            columns = list(record)
-            self.con.execute(
+            seen: set[tuple[str, int]] = set()
+            for payload in payloads:
+                key = (payload.record["scenario_hash"], int(payload.record["draw_id"]))
+                existing = self.has(*key)
+                new = key not in seen and (existing is None or replace)
+                if new and existing is not None:
+                    self._delete(existing)
+                seen.add(key)
+                stored.append(new)
+                if new:
+                    fresh.append(payload)
+            self._insert_records([p.record for p in fresh])
+            for table in RESULT_TABLES:
+                frames = [p.tables[table].assign(run_id=p.run_id) for p in fresh
+                          if table in p.tables and not p.tables[table].empty]
+                if frames:
+                    self._insert_frame(table, pd.concat(frames, ignore_index=True))
+        return stored
+
+    def _insert_records(self, records: list[dict[str, Any]]) -> None:
+        for columns, group in _by_columns(records).items():
+            self.con.executemany(
                 f"INSERT INTO runs ({', '.join(columns)}) VALUES "
                 f"({', '.join('?' for _ in columns)})",
-                [record[c] for c in columns],
+                [[record[c] for c in columns] for record in group],
             )
-            for table, frame in payload.tables.items():
-                if table not in RESULT_TABLES or frame.empty:
-                    continue
-                frame = frame.assign(run_id=payload.run_id)
-                self.con.register("incoming", frame)
-                names = ", ".join(f'"{c}"' for c in frame.columns)
-                self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
-                self.con.unregister("incoming")
-        return True
+
+    def _insert_frame(self, table: str, frame: pd.DataFrame) -> None:
+        self.con.register("incoming", frame)
+        names = ", ".join(f'"{c}"' for c in frame.columns)
+        self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
+        self.con.unregister("incoming")
 
     def _delete(self, run_id: str) -> None:
         for table in (*RESULT_TABLES, "runs"):

@@ -23,8 +23,11 @@ draw them::
 
 Draw ``i`` always gets the same values for the same spec and seed (the values are drawn
 all at once, input by input), so a stopped sweep resumes where it stopped: draws already in
-the store (by scenario hash and draw id) are skipped, and each finished draw is written in
-its own transaction. A draw that fails is stored as failed, with its reason.
+the store (by scenario hash and draw id) are skipped. Finished draws are written in small
+batches, one transaction each: a sweep killed at any moment keeps every draw written before
+and loses only the few finished since the last write (at most ``WRITE_BATCH``), which it runs
+again when started again — nothing stored is lost or duplicated. A draw that fails is stored
+as failed, with its reason.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import hashlib
 import itertools
 import json
 import multiprocessing
+import time
 import tomllib
 import traceback
 from collections.abc import Callable, Iterator, Mapping
@@ -227,6 +231,11 @@ class DrawTask:
     warm_start: bool
 
 
+WRITE_BATCH = 16
+"""Finished draws written to the store in one transaction (at most)."""
+WRITE_EVERY_S = 1.0
+"""A batch is also written when a draw arrives this long after the batch's first one."""
+
 _WARM: dict[str, Any] = {}  # per worker process: the sweep scenario's own solution
 
 
@@ -357,12 +366,26 @@ def run_sweep(
     if progress:
         progress(outcome, len(tasks))
     stream = _local(tasks, workers) if dask is None else _dask(tasks, dask, workers)
-    for payload in stream:
-        if store.save(payload):
-            outcome.stored += 1
-            outcome.failed += payload.record["status"] == "failed"
+    batch: list[RunPayload] = []
+    oldest = 0.0
+
+    def flush() -> None:
+        for payload, stored in zip(batch, store.save_many(batch), strict=True):
+            outcome.stored += int(stored)
+            outcome.failed += int(stored and payload.record["status"] == "failed")
+        batch.clear()
         if progress:
             progress(outcome, len(tasks) - outcome.stored)
+
+    try:
+        for payload in stream:
+            oldest = oldest if batch else time.monotonic()
+            batch.append(payload)
+            if len(batch) >= WRITE_BATCH or time.monotonic() - oldest >= WRITE_EVERY_S:
+                flush()
+    finally:
+        if batch:
+            flush()
     return outcome
 
 
