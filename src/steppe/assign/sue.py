@@ -175,8 +175,8 @@ def _initial_paths(
 
     Penalty paths are generated at free-flow costs (without the capacity term of
     :mod:`steppe.assign.constrained`, whose multipliers are not a property of the network),
-    and skipped when the warm state comes from this very network with the same free-flow
-    costs (e.g. an earlier capacity round).
+    and skipped, with the zero-flow paths, when the warm state comes from this very network
+    with the same free-flow costs (e.g. an earlier capacity round).
 
     Returns the path sets, whether each OD entry is reachable, and the network key.
     """
@@ -184,13 +184,15 @@ def _initial_paths(
     zeros = np.zeros(problem.n_links)
     free_flow = link_time(replace(problem.links, multiplier=zeros, penalty_weight=zeros), zeros)
     key = sp.union.key(free_flow)
+    same_network = isinstance(warm_state, SueState) and warm_state.network_key == key
     if isinstance(warm_state, SueState):
         paths = warm_paths(problem, warm_state)
     else:
         paths = PathSets(len(sp.od_volume))
+    if same_network:  # its zero-flow and penalty paths are in the warm path sets already
+        return paths, np.array([bool(p) for p in paths.links]), key
     _, reached = _generate(sp, paths, link_time(problem.links, zeros))
-    if not (isinstance(warm_state, SueState) and warm_state.network_key == key):
-        _penalty_paths(sp, paths, free_flow)
+    _penalty_paths(sp, paths, free_flow)
     return paths, reached, key
 
 

@@ -42,6 +42,9 @@ IntArray = npt.NDArray[np.int64]
 T0, CAP, ALPHA, BETA, HARD, MU, RHO = range(7)
 """Rows of the packed link-parameter array."""
 LINE_SEARCH_STEPS = 60
+SLOPE_ROUNDOFF = 1e-11
+"""The line search stops where the directional derivative is at most this × the sum of the
+magnitudes of its terms (its round-off level), or the bracket is at round-off."""
 TINY_SHARE = 1e-200
 """A path whose share of its OD is at most this counts as empty (no Newton curvature)."""
 
@@ -133,6 +136,23 @@ def _slope_and_curvature(
 
 
 @nb.njit(cache=True)
+def _slope_magnitude(
+    lp: FloatArray, x: FloatArray, lo: int, hi: int, flow: FloatArray, direction: FloatArray,
+    linear_fixed: float, theta: float, change: FloatArray, touched: IntArray, n_touched: int,
+) -> float:
+    """Σ of the magnitudes of the terms of φ'(0): the scale of the slope's round-off."""
+    total = abs(linear_fixed)
+    for i in range(n_touched):
+        a = touched[i]
+        total += abs(link_cost(lp, a, x[a]) * change[a])
+    if theta > 0.0:
+        for p in range(lo, hi):
+            if direction[p - lo] != 0.0 and flow[p] > 0.0:
+                total += abs(direction[p - lo] * np.log(flow[p]) / theta)
+    return total
+
+
+@nb.njit(cache=True)
 def _line_search(
     lp: FloatArray, x: FloatArray, lo: int, hi: int, flow: FloatArray, direction: FloatArray,
     linear_fixed: float, theta: float, change: FloatArray, touched: IntArray, n_touched: int,
@@ -147,8 +167,10 @@ def _line_search(
                                    change, touched, n_touched)
     if s_lo >= 0.0:
         return 0.0
+    noise = _slope_magnitude(lp, x, lo, hi, flow, direction, linear_fixed, theta, change,
+                             touched, n_touched)
     low, high = 0.0, upper
-    step = 0.5 * upper
+    step = 1.0 if upper > 1.0 else 0.5 * upper  # 1: the full (diagonal) Newton step
     for _ in range(LINE_SEARCH_STEPS):
         slope, curvature = _slope_and_curvature(lp, x, step, lo, hi, flow, direction,
                                                 linear_fixed, theta, change, touched, n_touched)
@@ -156,12 +178,22 @@ def _line_search(
             high = step
         else:
             low = step
-        if slope == 0.0 or high - low <= 1e-15 * upper:
+        # below the round-off of its own terms the slope's sign is noise: any step here is
+        # as good as the minimum (bisecting on, to the bracket's round-off, gains nothing)
+        if abs(slope) <= SLOPE_ROUNDOFF * noise or high - low <= 1e-15 * upper:
             break
         newton = -1.0
         if 0.0 < curvature < np.inf and abs(slope) < np.inf:
             newton = step - slope / curvature
-        step = newton if low < newton < high else 0.5 * (low + high)
+        if not low < newton < high:
+            step = 0.5 * (low + high)
+            continue
+        # Newton converges quadratically from one side, so the bracket need not shrink:
+        # stop once its step is below round-off of the step itself
+        settled = abs(newton - step) <= 1e-15 * upper + 1e-13 * abs(step)
+        step = newton
+        if settled:
+            break
     return step
 
 
