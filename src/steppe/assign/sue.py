@@ -84,7 +84,8 @@ class _Problem:
     link_params: FloatArray
 
     @classmethod
-    def of(cls, problem: AssignmentProblem, config: AssignmentConfig) -> _Problem:
+    def of(cls, problem: AssignmentProblem, config: AssignmentConfig,
+           union: UnionGraph | None = None) -> _Problem:
         thetas = [config.cost_of(c.name).dispersion for c in problem.classes]
         sizes = [len(c.od_volume) for c in problem.classes]
         od_class = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
@@ -92,7 +93,7 @@ class _Problem:
         volumes = [c.od_volume for c in problem.classes]
         return cls(
             problem=problem,
-            union=UnionGraph.of(problem),
+            union=union if union is not None else UnionGraph.of(problem),
             od_class=od_class,
             od_theta=theta[od_class] if len(od_class) else np.zeros(0),
             od_volume=np.concatenate(volumes) if volumes else np.zeros(0),
@@ -196,6 +197,19 @@ def _initial_paths(
     return paths, reached, key
 
 
+def _same_classes_union(
+    problem: AssignmentProblem, warm_state: object | None
+) -> UnionGraph | None:
+    """The warm state's union graph if it was solved on these very class arrays.
+
+    That is the case in the rounds of :mod:`steppe.assign.constrained`, where only link
+    parameters change; anything else gets ``None`` (lay the union graph out afresh).
+    """
+    if isinstance(warm_state, SueState) and warm_state.classes is problem.classes:
+        return warm_state.union
+    return None
+
+
 def _row(k: int, gap: float, total: float, served: float, objective: float, sweeps: int,
          seconds: float) -> dict[str, object]:
     return {
@@ -238,7 +252,7 @@ def solve_sue(
         Gauss–Seidel sweeps that followed it.
     """
     start = time.perf_counter()
-    sp = _Problem.of(problem, config)
+    sp = _Problem.of(problem, config, _same_classes_union(problem, warm_state))
     paths, reached, key = _initial_paths(sp, warm_state)
     flat = sp.flat(paths)
     rows: list[dict[str, object]] = []
@@ -275,7 +289,7 @@ def solve_sue(
         rows=rows,
         reached=_split(sp, reached),
         converged=converged,
-        state=state_of(problem, paths, key),
+        state=state_of(problem, paths, key, sp.union),
     )
 
 

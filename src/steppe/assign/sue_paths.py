@@ -216,6 +216,10 @@ class SueState:
     n_links: int
     network_key: str = ""
     """:meth:`UnionGraph.key` of the network solved (with its free-flow link costs)."""
+    classes: tuple[object, ...] | None = field(default=None, repr=False, compare=False)
+    """The class arrays solved (``AssignmentProblem.classes``) and their union graph, so a
+    run on the very same arrays (e.g. the next capacity round) need not lay it out again."""
+    union: UnionGraph | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_paths(cls, paths: PathDict, n_links: int, network_key: str = "") -> SueState:
@@ -254,9 +258,11 @@ class SueState:
         return SueState.from_paths(out, int(row_map.max(initial=-1)) + 1)  # another network
 
 
-def state_of(problem: AssignmentProblem, paths: PathSets, network_key: str) -> SueState:
+def state_of(problem: AssignmentProblem, paths: PathSets, network_key: str,
+             union: UnionGraph | None = None) -> SueState:
     """The warm-start state of solved path sets (a copy: the solver may go on with them)."""
-    return SueState(od_layout(problem), paths.copy(), problem.n_links, network_key)
+    return SueState(od_layout(problem), paths.copy(), problem.n_links, network_key,
+                    problem.classes, union)
 
 
 def warm_paths(problem: AssignmentProblem, state: SueState) -> PathSets:

@@ -231,18 +231,21 @@ def _chains(
     tail: IntArray, head: IntArray, active: BoolArray, keep: BoolArray, n: int
 ) -> list[list[int]]:
     """Group active links into chains that run from a junction to a junction."""
-    through = _through_nodes(tail, head, active, keep, n)
+    through_array = _through_nodes(tail, head, active, keep, n)
+    through: list[bool] = through_array.tolist()  # plain lists: this loop is pure Python
+    tails: list[int] = tail.tolist()
+    heads: list[int] = head.tolist()
     out_links: list[list[int]] = [[] for _ in range(n)]
-    for link in np.flatnonzero(active):
-        out_links[int(tail[link])].append(int(link))
+    for link in np.flatnonzero(active).tolist():
+        out_links[tails[link]].append(link)
     chains: list[list[int]] = []
-    for link in np.flatnonzero(active & ~through[tail]):
-        chain = [int(link)]
-        previous, node = int(tail[link]), int(head[link])
+    for link in np.flatnonzero(active & ~through_array[tail]).tolist():
+        chain = [link]
+        previous, node = tails[link], heads[link]
         while through[node]:
-            step = next(k for k in out_links[node] if int(head[k]) != previous)
+            step = next(k for k in out_links[node] if heads[k] != previous)
             chain.append(step)
-            previous, node = node, int(head[step])
+            previous, node = node, heads[step]
         chains.append(chain)
     return chains
 
