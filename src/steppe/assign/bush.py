@@ -124,9 +124,7 @@ def solve_bush_based(
     layout = build_layout(problem)
     demand = bush_demand(problem)
     threads = _threads(config, layout, demand)
-    bushes = _start(problem, layout, demand, warm_state, threads)
-    reachable = reached(layout, bushes, demand)
-    bushes = with_destinations(bushes, demand, reachable)
+    bushes, reachable = _start(problem, layout, demand, warm_state, threads)
     served = float(bushes.dest_volume.sum())
     origin_demand = np.zeros(len(demand.klass))
     np.add.at(origin_demand, np.repeat(np.arange(len(demand.klass)), np.diff(bushes.dest_base)),
@@ -138,7 +136,7 @@ def solve_bush_based(
     for iteration in range(1, config.max_iter + 1):
         if gap is not None:
             sweeps = _sweeps(layout, bushes, gap, origin_demand, config.target_gap)
-        flows = _sync_links(problem, layout, bushes, threads)
+        flows = _sync_links(problem, layout, bushes)
         # the gap of these flows; the bushes are then updated for the next iteration
         # (rebalancing moves bush flows by crumbs only: the flows reported stay these)
         gap = _measure(layout, bushes, threads,
@@ -173,33 +171,36 @@ def _threads(config: AssignmentConfig, layout: BushLayout, demand: BushDemand) -
 
 
 def _start(problem: AssignmentProblem, layout: BushLayout, demand: BushDemand,
-           warm_state: object | None, threads: int) -> Bushes:
-    """Bushes to start from.
+           warm_state: object | None, threads: int) -> tuple[Bushes, BoolArray]:
+    """Bushes to start from, with their destinations, and which OD entries they reach.
 
     Restored ones (reloaded if the demand changed), and shortest-path trees for the rest,
-    loaded origin by origin.
+    loaded origin by origin. Link flows are left for the first iteration to sync, except
+    where fresh trees must load on top of restored bushes.
     """
     bushes = empty_bushes(layout, demand)
     restored = restore(warm_state, problem, bushes)
     refresh_costs(layout.edges, layout.links)
+    fresh = np.flatnonzero(~restored).astype(np.int64)
     if restored.any():
         assert isinstance(warm_state, BushState)
-        bushes = with_destinations(bushes, demand, reached(layout, bushes, demand))
         if warm_state.demand_key != demand_signature(problem):
-            _sync_links(problem, layout, bushes, threads)
+            bushes = with_destinations(bushes, demand, reached(layout, bushes, demand))
+            _sync_links(problem, layout, bushes)
             _update(layout, bushes, restored, threads)
-        _sync_links(problem, layout, bushes, threads)
-    fresh = np.flatnonzero(~restored).astype(np.int64)
+        if len(fresh):
+            _sync_links(problem, layout, bushes)
     if len(fresh):
         initial_bushes(layout.graphs, layout.edges, layout.links, bushes, demand.od_base,
                        demand.od_dest, demand.od_volume, fresh, *layout.sizes)
-    return bushes
+    reachable = reached(layout, bushes, demand)
+    return with_destinations(bushes, demand, reachable), reachable
 
 
-def _sync_links(problem: AssignmentProblem, layout: BushLayout, bushes: Bushes, threads: int
+def _sync_links(problem: AssignmentProblem, layout: BushLayout, bushes: Bushes
                 ) -> list[FloatArray]:
     """Exact link flows from the bushes; refresh every time and cost. Returns class flows."""
-    flows = class_link_flows(problem, layout, bushes, threads)
+    flows = class_link_flows(problem, layout, bushes)
     layout.links.flow[:] = np.sum(flows, axis=0)
     refresh_costs(layout.edges, layout.links)
     return flows
