@@ -54,7 +54,7 @@ from steppe.assign.kernels.bush_layout import Bushes
 from steppe.assign.kernels.bush_shift import refresh_costs
 from steppe.assign.kernels.costs import dot
 from steppe.assign.linkbased import demand_signature
-from steppe.assign.problem import AssignmentProblem, BoolArray, FloatArray
+from steppe.assign.problem import AssignmentProblem, BoolArray, FloatArray, IntArray
 from steppe.assign.result import SolverOutcome
 from steppe.errors import SteppeError
 
@@ -124,9 +124,8 @@ def solve_bush_based(
     layout = build_layout(problem)
     demand = bush_demand(problem)
     threads = _threads(config, layout, demand)
-    bushes = _start(problem, layout, demand, warm_state, threads)
-    reachable = reached(layout, bushes, demand)
-    bushes = with_destinations(bushes, demand, reachable)
+    bushes, reachable, source = _start(problem, layout, demand, warm_state, threads)
+    first_above = _first_update_above(warm_state, source, config.target_gap)
     served = float(bushes.dest_volume.sum())
     origin_demand = np.zeros(len(demand.klass))
     np.add.at(origin_demand, np.repeat(np.arange(len(demand.klass)), np.diff(bushes.dest_base)),
@@ -138,11 +137,11 @@ def solve_bush_based(
     for iteration in range(1, config.max_iter + 1):
         if gap is not None:
             sweeps = _sweeps(layout, bushes, gap, origin_demand, config.target_gap)
-        flows = _sync_links(problem, layout, bushes, threads)
+        flows = _sync_links(problem, layout, bushes)
         # the gap of these flows; the bushes are then updated for the next iteration
         # (rebalancing moves bush flows by crumbs only: the flows reported stay these)
         gap = _measure(layout, bushes, threads,
-                       _update_above(iteration, config, gap, len(demand.klass)))
+                       _update_above(iteration, config, gap, first_above))
         rows.append({
             "iteration": iteration,
             "relative_gap": gap.relative,
@@ -160,7 +159,7 @@ def solve_bush_based(
         if config.time_limit_s is not None and time.perf_counter() - start > config.time_limit_s:
             break
     return SolverOutcome(flows, rows, demand.by_class(problem, reachable), converged,
-                         state=BushState.of(problem, bushes))
+                         state=BushState.of(problem, bushes, gap.shortest))
 
 
 def _threads(config: AssignmentConfig, layout: BushLayout, demand: BushDemand) -> int:
@@ -173,33 +172,38 @@ def _threads(config: AssignmentConfig, layout: BushLayout, demand: BushDemand) -
 
 
 def _start(problem: AssignmentProblem, layout: BushLayout, demand: BushDemand,
-           warm_state: object | None, threads: int) -> Bushes:
-    """Bushes to start from.
+           warm_state: object | None, threads: int) -> tuple[Bushes, BoolArray, IntArray]:
+    """Bushes to start from, with their destinations; which OD entries they reach; per
+    bush, its row in the warm state (-1 for a fresh tree).
 
     Restored ones (reloaded if the demand changed), and shortest-path trees for the rest,
-    loaded origin by origin.
+    loaded origin by origin. Link flows are left for the first iteration to sync, except
+    where fresh trees must load on top of restored bushes.
     """
     bushes = empty_bushes(layout, demand)
-    restored = restore(warm_state, problem, bushes)
+    source = restore(warm_state, problem, bushes)
+    restored = source >= 0
     refresh_costs(layout.edges, layout.links)
+    fresh = np.flatnonzero(~restored).astype(np.int64)
     if restored.any():
         assert isinstance(warm_state, BushState)
-        bushes = with_destinations(bushes, demand, reached(layout, bushes, demand))
         if warm_state.demand_key != demand_signature(problem):
-            _sync_links(problem, layout, bushes, threads)
+            bushes = with_destinations(bushes, demand, reached(layout, bushes, demand))
+            _sync_links(problem, layout, bushes)
             _update(layout, bushes, restored, threads)
-        _sync_links(problem, layout, bushes, threads)
-    fresh = np.flatnonzero(~restored).astype(np.int64)
+        if len(fresh):
+            _sync_links(problem, layout, bushes)
     if len(fresh):
         initial_bushes(layout.graphs, layout.edges, layout.links, bushes, demand.od_base,
                        demand.od_dest, demand.od_volume, fresh, *layout.sizes)
-    return bushes
+    reachable = reached(layout, bushes, demand)
+    return with_destinations(bushes, demand, reachable), reachable, source
 
 
-def _sync_links(problem: AssignmentProblem, layout: BushLayout, bushes: Bushes, threads: int
+def _sync_links(problem: AssignmentProblem, layout: BushLayout, bushes: Bushes
                 ) -> list[FloatArray]:
     """Exact link flows from the bushes; refresh every time and cost. Returns class flows."""
-    flows = class_link_flows(problem, layout, bushes, threads)
+    flows = class_link_flows(problem, layout, bushes)
     layout.links.flow[:] = np.sum(flows, axis=0)
     refresh_costs(layout.edges, layout.links)
     return flows
@@ -213,13 +217,29 @@ def _update(layout: BushLayout, bushes: Bushes, which: BoolArray, threads: int) 
         update_share(0, 1, *args, *layout.sizes)
 
 
+def _first_update_above(warm_state: object | None, source: IntArray, target_gap: float
+                        ) -> FloatArray:
+    """Per bush, the excess above which the first measure also updates it.
+
+    Every fresh tree; a restored bush only when it is off by more than the target
+    (relative to its shortest-path cost in the earlier run): the others are equilibrated
+    bushes of that run, whose shape serves them until their excess matters against the
+    gap (as from the second measure on, see ``UPDATE_GAP_RATIO``).
+    """
+    if not isinstance(warm_state, BushState):
+        return np.zeros(len(source))
+    restored = source >= 0
+    return np.where(restored, target_gap * warm_state.shortest[np.where(restored, source, 0)],
+                    0.0)
+
+
 def _update_above(iteration: int, config: AssignmentConfig, previous: _Gap | None,
-                  n_bushes: int) -> FloatArray:
+                  first: FloatArray) -> FloatArray:
     """Per bush, the excess above which the measure also updates it."""
     if iteration == config.max_iter:
-        return np.full(n_bushes, np.inf)  # last measure: nothing comes after it
+        return np.full(len(first), np.inf)  # last measure: nothing comes after it
     if previous is None:
-        return np.zeros(n_bushes)
+        return first
     return UPDATE_GAP_RATIO * previous.relative * previous.shortest
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from steppe.assign.kernels.bush_layout import Bushes
 from steppe.assign.linkbased import demand_signature
-from steppe.assign.problem import AssignmentProblem, BoolArray, IntArray
+from steppe.assign.problem import AssignmentProblem, FloatArray, IntArray
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class BushState:
     its routing graph is the same (same allowed links). ``demand_key`` (see
     :func:`steppe.assign.linkbased.demand_signature`) tells whether the
     demand changed (then the flows are reloaded onto the bushes before iterating).
+    ``shortest`` is each bush's last measured shortest-path cost (Σ demand × cost).
     """
 
     class_names: tuple[str, ...]
@@ -28,9 +29,10 @@ class BushState:
     demand_key: str
     bushes: Bushes
     n_links: int
+    shortest: FloatArray
 
     @classmethod
-    def of(cls, problem: AssignmentProblem, bushes: Bushes) -> BushState:
+    def of(cls, problem: AssignmentProblem, bushes: Bushes, shortest: FloatArray) -> BushState:
         """The state of a finished run (keeps ``bushes``, which must not change after)."""
         return cls(
             class_names=tuple(c.name for c in problem.classes),
@@ -39,6 +41,7 @@ class BushState:
             demand_key=demand_signature(problem),
             bushes=bushes,
             n_links=problem.n_links,
+            shortest=shortest,
         )
 
 
@@ -70,11 +73,14 @@ def _copy_bushes(old: Bushes, old_rows: IntArray, new: Bushes, new_rows: IntArra
     new.span[new_rows] = old.span[old_rows]
 
 
-def restore(state: object, problem: AssignmentProblem, bushes: Bushes) -> BoolArray:
-    """Copy the bushes of a fitting earlier state into ``bushes``; returns which were."""
-    restored = np.zeros(len(bushes.klass), dtype=np.bool_)
+def restore(state: object, problem: AssignmentProblem, bushes: Bushes) -> IntArray:
+    """Copy the bushes of a fitting earlier state into ``bushes``.
+
+    Returns, per bush, its row in ``state.bushes`` (-1 where none was restored).
+    """
+    source = np.full(len(bushes.klass), -1, dtype=np.int64)
     if not isinstance(state, BushState) or state.n_links != problem.n_links:
-        return restored
+        return source
     first = 0
     for k, c in enumerate(problem.classes):
         rows = np.arange(first, first + len(c.origin_nodes))
@@ -90,5 +96,5 @@ def restore(state: object, problem: AssignmentProblem, bushes: Bushes) -> BoolAr
         if found.any():
             old_first = sum(len(z) for z in state.origin_zones[:ko])
             _copy_bushes(state.bushes, old_first + where[found], bushes, rows[found])
-            restored[rows[found]] = True
-    return restored
+            source[rows[found]] = old_first + where[found]
+    return source

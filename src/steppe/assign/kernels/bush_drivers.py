@@ -8,7 +8,8 @@
   bush's excess cost as a sum of non-negative terms ``flow × reduced cost``, then the bush
   update (same costs, so the same labels serve both);
 * :func:`update_bushes` — parallel over origins: bush updates only (warm starts);
-* :func:`bush_edge_flows` — parallel over origins: total flow per edge.
+* :func:`bush_edge_flows` — serial: total flow per edge (a streaming pass, too short to
+  pay for waking threads).
 
 Parallel drivers run one serial *share* per thread (bushes ``t, t + n_threads, …``) with
 its own scratch; with one thread, call the share directly and no thread pool is woken.
@@ -298,25 +299,11 @@ def bush_reach(
             reached[q] = mark[od_dest[q]] == b
 
 
-@nb.njit(cache=True, nogil=True)
-def edge_flow_share(
-    t: int, n_threads: int, edge_base: IntArray, bushes: Bushes, out: FloatArray
-) -> int:
-    """Add the flows of bushes ``t, t + n_threads, …`` to ``out`` (per global edge)."""
-    for b in range(t, bushes.klass.shape[0], n_threads):
+@nb.njit(cache=True)
+def bush_edge_flows(edge_base: IntArray, bushes: Bushes, out: FloatArray) -> None:
+    """Add every bush's flows to ``out`` (per global edge)."""
+    for b in range(bushes.klass.shape[0]):
         e0 = edge_base[bushes.klass[b]]
         s0 = bushes.edge_base[b]
         for p in range(s0, s0 + bushes.in_ptr[bushes.ptr_base[b] + bushes.size[b]]):
             out[e0 + bushes.in_edge[p]] += bushes.in_flow[p]
-    return 0
-
-
-@nb.njit(cache=True, parallel=True)
-def bush_edge_flows(edge_base: IntArray, bushes: Bushes, n_threads: int) -> FloatArray:
-    """Total flow per global edge: the sum over bushes, one buffer per thread."""
-    buffers = np.zeros((n_threads, edge_base[-1]))
-    done = np.zeros(n_threads, dtype=np.int64)
-    for t in nb.prange(n_threads):
-        done[t] = edge_flow_share(t, n_threads, edge_base, bushes, buffers[t])
-    total: FloatArray = buffers.sum(axis=0)
-    return total
