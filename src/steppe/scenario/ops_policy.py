@@ -85,10 +85,11 @@ def _set_border(w: _Work, f: Mapping[str, Any]) -> None:
         table.loc[mask, "fee_unit"] = "USD/t"
     scales = {"dwell_hours_ab": f.get("dwell_scale"), "dwell_hours_ba": f.get("dwell_scale"),
               "fee_usd_per_tonne": f.get("fee_scale"), "capacity": f.get("capacity_scale")}
+    rows = mask.to_numpy(dtype=bool)  # a plain mask: cheaper than the Series, same rows
     for column, factor in scales.items():
         if factor is not None:
-            old = pd.to_numeric(table.loc[mask, column], errors="coerce")
-            table.loc[mask, column] = [cell(float(v) * float(factor)) if pd.notna(v) else None
+            old = pd.to_numeric(table[column].to_numpy(dtype=object)[rows], errors="coerce")
+            table.loc[rows, column] = [cell(float(v) * float(factor)) if pd.notna(v) else None
                                        for v in old]
 
 
