@@ -146,25 +146,35 @@ def crossing_table(
         .groupby("link_id", as_index=False)
         .sum()
     )
-    # a left join of the per-link sums, 0 where a crossing carries nothing
+    # a left join of the per-link sums, 0 where a crossing carries nothing (position -1
+    # picks the 0 appended at the end)
     position = pd.Index(per_link["link_id"]).get_indexer(base["link_id"])
     moved = {
-        column: np.where(position >= 0, per_link[column].to_numpy()[position], 0.0)
+        column: np.append(per_link[column].to_numpy(dtype=float), 0.0)[position]
         for column in ("tonnes", "teu", "bcm")
     }
     payload = build.model.parameters.train_payload_t
-    table = pd.DataFrame(
-        {
-            **{c: base[c] for c in ("name", "from_country", "to_country", "mode")},
-            "tonnes": moved["tonnes"],
-            "teu": moved["teu"],
-            "trains": np.where(base["mode"] == "rail", moved["tonnes"] / payload, 0.0),
-            "bcm": moved["bcm"],
-            "capacity": base["hard_capacity"],
-            "queue_delay_h": base["queue_delay"],
-        }
-    )
-    return table.sort_values(["name", "from_country", "mode"], ignore_index=True)
+    table = {
+        **{c: base[c].array for c in ("name", "from_country", "to_country", "mode")},
+        "tonnes": moved["tonnes"],
+        "teu": moved["teu"],
+        "trains": np.where(base["mode"] == "rail", moved["tonnes"] / payload, 0.0),
+        "bcm": moved["bcm"],
+        "capacity": base["hard_capacity"].array,
+        "queue_delay_h": base["queue_delay"].array,
+    }
+    order = _text_order([base[c].tolist() for c in ("name", "from_country", "mode")])
+    if order is None:
+        return pd.DataFrame(table).sort_values(["name", "from_country", "mode"], ignore_index=True)
+    return pd.DataFrame({c: values[order] for c, values in table.items()})
+
+
+def _text_order(keys: list[list[object]]) -> np.ndarray | None:
+    """Stable sort order by text keys, as ``sort_values``; ``None`` when a key is missing."""
+    if not all(isinstance(v, str) for key in keys for v in key):
+        return None
+    rows = list(zip(*keys, strict=True))
+    return np.array(sorted(range(len(rows)), key=rows.__getitem__), dtype=np.intp)
 
 
 def _port_name(name: str) -> str:
@@ -189,14 +199,19 @@ def china_europe_route_shares(
         ``port``, ``teu`` (per year), ``share`` (sums to 1).
     """
     flows = class_flow_info(result, build) if flows is None else flows
-    ce = (flows["commodity"] == "container") & (
-        ((flows["origin_country"] == "CN") & flows["destination_country"].isin(EUROPE_AND_RUSSIA))
-        | ((flows["destination_country"] == "CN") & flows["origin_country"].isin(EUROPE_AND_RUSSIA))
+    # container flows on crossings first: the remaining tests then look at a few rows
+    flows = _rows(
+        flows,
+        (flows["commodity"] == "container") & (flows["element"] == "crossing"),
+        ["origin_country", "destination_country", "mode", "from_country", "to_country",
+         "element_id", "flow", "units_per_assignment_unit"],
     )
-    border = (
-        (flows["element"] == "crossing")
-        & flows["mode"].isin(["rail", "road"])
-        & ((flows["from_country"] == "CN") | (flows["to_country"] == "CN"))
+    origin, destination = flows["origin_country"], flows["destination_country"]
+    ce = ((origin == "CN") & destination.isin(EUROPE_AND_RUSSIA)) | (
+        (destination == "CN") & origin.isin(EUROPE_AND_RUSSIA)
+    )
+    border = flows["mode"].isin(["rail", "road"]) & (
+        (flows["from_country"] == "CN") | (flows["to_country"] == "CN")
     )
     chosen = _rows(flows, ce & border, ["element_id", "flow", "units_per_assignment_unit"])
     nodes = build.model.nodes
@@ -235,12 +250,14 @@ def transit_by_country(
         ``country``, ``tonnes`` (t/year, freight), ``bcm`` (gas).
     """
     flows = class_flow_info(result, build) if flows is None else flows
+    columns = ["origin_country", "destination_country", "to_country", "flow", "assignment_unit",
+               "unit"]
+    crossing = _rows(flows, flows["element"] == "crossing", columns)
     entering = _rows(
-        flows,
-        (flows["element"] == "crossing")
-        & (flows["origin_country"] != flows["to_country"])
-        & (flows["destination_country"] != flows["to_country"]),
-        ["to_country", "flow", "assignment_unit", "unit"],
+        crossing,
+        (crossing["origin_country"] != crossing["to_country"])
+        & (crossing["destination_country"] != crossing["to_country"]),
+        columns[2:],
     )
     table = (
         pd.DataFrame(

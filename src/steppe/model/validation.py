@@ -297,6 +297,11 @@ def _typed_field(frame: pd.DataFrame, spec: Field, index: pd.RangeIndex) -> pd.S
         if column is None or column.dtype != np.dtype(bool):
             return None
         return column.astype("boolean")
+    return _typed_number(frame, spec, index)
+
+
+def _typed_number(frame: pd.DataFrame, spec: Field, index: pd.RangeIndex) -> pd.Series | None:
+    """A numeric field of a table with a numeric column, when no value breaks the schema."""
     values = _numbers(frame, spec, len(index))
     if values is None:
         return None
@@ -312,7 +317,7 @@ def _typed_field(frame: pd.DataFrame, spec: Field, index: pd.RangeIndex) -> pd.S
     if spec.constraint == "unique" and pd.Index(values[present]).has_duplicates:
         return None
     if spec.dtype == "float64":
-        return pd.Series(values, index=index, dtype="float64", copy=False)
+        return pd.Series(values, index=index, dtype="float64")
     if spec.dtype == "int64":
         return pd.Series(np.where(present, values, 0.0).astype("int64"), index=index)
     return _final_dtype(pd.Series(values, index=index, dtype="float64"), spec)

@@ -15,6 +15,7 @@ from steppe.analysis import (
     transit_by_country,
     unserved_table,
 )
+from steppe.model.corridor.tables import records
 from steppe.scenario.runner import CorridorRun
 
 
@@ -51,10 +52,8 @@ def run_summary(
         "iterations": result.iterations,
         "seconds": result.seconds,
         "converged": result.converged,
-        "unserved": unserved_table(result, run.build, flows=flows).to_dict("records"),
-        "crossings": [
-            {k: _clean(v) for k, v in row.items()} for row in crossings.to_dict("records")
-        ],
+        "unserved": records(unserved_table(result, run.build, flows=flows)),
+        "crossings": _records(crossings),
         "route_shares": {
             "china_europe_containers": dict(zip(shares["port"], shares["share"], strict=True))
         },
@@ -64,7 +63,7 @@ def run_summary(
 
 
 def _records(table: Any) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")]
+    return [{k: _clean(v) for k, v in row.items()} for row in records(table)]
 
 
 def _shares(table: Any, measure: str) -> dict[str, float]:
