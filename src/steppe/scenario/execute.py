@@ -200,13 +200,19 @@ def _class_volumes(build: CorridorBuild) -> Callable[[str], float]:
 
 def import_costs(costs: pd.DataFrame) -> dict[str, float]:
     """Generalized cost per tonne of each country's freight imports (USD/t, tonne classes)."""
-    freight = costs[(costs["origin_country"] != costs["destination_country"])
-                    & costs["commodity"].ne("natural_gas")]
+    freight = ((costs["origin_country"] != costs["destination_country"])
+               & costs["commodity"].ne("natural_gas")).to_numpy(dtype=bool)
+    country = costs["destination_country"].to_numpy(dtype=object)[freight]
+    volume = costs["volume"].to_numpy(dtype=float)[freight]
+    usd = costs["generalized_usd"].to_numpy(dtype=float)[freight]
     out = {}
-    for country, group in freight.groupby("destination_country"):
-        volume = group["volume"].sum()
-        if volume > 0:
-            out[str(country)] = float(group["generalized_usd"].sum() / volume)
+    # by country in sorted order, NaN-skipping sums of each country's rows in table order:
+    # what groupby(...).sum() gives, without its per-group frames
+    for name in sorted({c for c in country.tolist() if isinstance(c, str)}):
+        mine = country == name
+        total = np.nansum(volume[mine])
+        if total > 0:
+            out[name] = float(np.nansum(usd[mine]) / total)
     return out
 
 
@@ -284,8 +290,8 @@ def scenario_summary(run: ScenarioRun) -> dict[str, Any]:
         "parameters": dict(run.scenario.parameters),
         "costs": {
             "total_generalized_usd": float(costs["generalized_usd"].sum()),
-            "by_class": {r.demand_class: _finite(float(r.usd_per_unit))
-                         for r in costs.itertuples()},
+            "by_class": {c: _finite(float(v)) for c, v in zip(
+                costs["demand_class"].tolist(), costs["usd_per_unit"].tolist(), strict=True)},
             "import_usd_per_t": import_costs(costs),
         },
         "transit_fees": transit_fee_revenue(run),

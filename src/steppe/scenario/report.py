@@ -57,8 +57,8 @@ def run_summary(
         "route_shares": {
             "china_europe_containers": dict(zip(shares["port"], shares["share"], strict=True))
         },
-        "transit": {r.country: r.tonnes for r in transit.itertuples() if r.tonnes > 0},
-        "transit_bcm": {r.country: r.bcm for r in transit.itertuples() if r.bcm > 0},
+        "transit": {r["country"]: r["tonnes"] for r in records(transit) if r["tonnes"] > 0},
+        "transit_bcm": {r["country"]: r["bcm"] for r in records(transit) if r["bcm"] > 0},
     }
 
 
