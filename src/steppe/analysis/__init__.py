@@ -2,6 +2,7 @@
 
 from steppe.analysis.corridor import (
     china_europe_route_shares,
+    class_flow_info,
     crossing_table,
     link_class_flows,
     transit_by_country,
@@ -11,6 +12,7 @@ from steppe.analysis.routes import route_cost
 
 __all__ = [
     "china_europe_route_shares",
+    "class_flow_info",
     "crossing_table",
     "link_class_flows",
     "route_cost",

@@ -20,38 +20,87 @@ def link_class_flows(result: AssignmentResult, build: CorridorBuild) -> pd.DataF
     Returns
     -------
     pandas.DataFrame
-        ``link_id``, ``demand_class``, ``flow``; zero flows dropped.
+        ``link_id``, ``demand_class``, ``flow``, class by class in link order; zero flows
+        dropped.
     """
     links = result.links
     classes = build.classes["demand_class"].tolist()
-    if len(classes) == 1:
-        wide = links[["link_id", "flow"]].rename(columns={"flow": classes[0]})
-    else:
-        wide = links[["link_id", *[f"flow_{c}" for c in classes]]]
-        wide.columns = ["link_id", *classes]
-    long = wide.melt(id_vars="link_id", var_name="demand_class", value_name="flow")
-    return long[long["flow"] > 0].reset_index(drop=True)
+    columns = ["flow"] if len(classes) == 1 else [f"flow_{c}" for c in classes]
+    # class-major, like DataFrame.melt of the wide table, without its reshaping overhead
+    wide = np.column_stack([links[c].to_numpy(dtype=float) for c in columns])
+    flow = wide.T.ravel()
+    kept = flow > 0
+    n = len(links)
+    return pd.DataFrame(
+        {
+            "link_id": np.tile(links["link_id"].to_numpy(), len(classes))[kept],
+            "demand_class": pd.array(np.repeat(np.array(classes, dtype=object), n)[kept],
+                                     dtype="str"),
+            "flow": flow[kept],
+        }
+    )
 
 
-def _with_class_info(result: AssignmentResult, build: CorridorBuild) -> pd.DataFrame:
+def class_flow_info(result: AssignmentResult, build: CorridorBuild) -> pd.DataFrame:
+    """:func:`link_class_flows` with the link and class attributes the corridor metrics use.
+
+    Compute it once per run and pass it to the metrics as ``flows``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``link_id``, ``demand_class``, ``flow``; the link's ``element``, ``element_id``,
+        ``mode``, ``from_country``, ``to_country``; the class's ``commodity``,
+        ``origin_country``, ``destination_country``, ``unit``, ``assignment_unit``,
+        ``units_per_assignment_unit``. Rows of links or classes the build lacks are dropped.
+    """
     flows = link_class_flows(result, build)
-    info = build.network.links[
-        [
-            "link_id",
-            "element",
-            "element_id",
-            "name",
-            "mode",
-            "from_country",
-            "to_country",
-            "hard_capacity",
-        ]
-    ]
-    return flows.merge(info, on="link_id").merge(build.classes, on="demand_class")
+    links, classes = build.network.links, build.classes
+    at_link = pd.Index(links["link_id"]).get_indexer(flows["link_id"])
+    at_class = pd.Index(classes["demand_class"]).get_indexer(flows["demand_class"])
+    kept = (at_link >= 0) & (at_class >= 0)
+    at_link, at_class = at_link[kept], at_class[kept]
+    return pd.DataFrame(
+        {
+            **{c: flows[c].array[kept] for c in ("link_id", "demand_class", "flow")},
+            **{c: links[c].array.take(at_link) for c in _LINK_INFO},
+            **{c: classes[c].array.take(at_class) for c in _CLASS_INFO},
+        }
+    )
 
 
-def crossing_table(result: AssignmentResult, build: CorridorBuild) -> pd.DataFrame:
+_LINK_INFO = ("element", "element_id", "mode", "from_country", "to_country")
+_CLASS_INFO = ("commodity", "origin_country", "destination_country", "unit", "assignment_unit",
+               "units_per_assignment_unit")
+
+
+def _rows(table: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.DataFrame:
+    """``table.loc[mask, columns]`` with a fresh index (cheaper than ``.loc`` for a few rows)."""
+    kept = mask.to_numpy(dtype=bool)
+    return pd.DataFrame({c: table[c].array[kept] for c in columns})
+
+
+def _join(left: pd.DataFrame, right: pd.DataFrame, key: str) -> pd.DataFrame:
+    """``left.merge(right, on=key)`` for a unique key of ``right`` (rows of ``left`` in order).
+
+    Rows whose key ``right`` lacks are dropped, as by the inner merge.
+    """
+    position = pd.Index(right[key]).get_indexer(left[key])
+    found = position >= 0
+    return pd.DataFrame(
+        {
+            **{c: left[c].array[found] for c in left.columns},
+            **{c: right[c].array.take(position[found]) for c in right.columns if c != key},
+        }
+    )
+
+
+def crossing_table(
+    result: AssignmentResult, build: CorridorBuild, *, flows: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Volumes per border crossing, direction and mode.
+
+    ``flows`` is the run's :func:`class_flow_info`, when already computed.
 
     Returns
     -------
@@ -61,16 +110,25 @@ def crossing_table(result: AssignmentResult, build: CorridorBuild) -> pd.DataFra
         ``capacity`` (assignment units/year, NaN if none), ``queue_delay_h``.
     """
     links = build.network.links
-    crossing = links[links["element"] == "crossing"]
-    base = crossing[
-        ["link_id", "name", "from_country", "to_country", "mode", "hard_capacity"]
-    ].merge(result.links[["link_id", "flow"]], on="link_id")
-    if "queue_delay" in result.links:
-        base = base.merge(result.links[["link_id", "queue_delay"]], on="link_id")
-    else:
+    crossing = _rows(
+        links,
+        links["element"] == "crossing",
+        ["link_id", "name", "from_country", "to_country", "mode", "hard_capacity"],
+    )
+    queued = "queue_delay" in result.links
+    base = _join(
+        crossing,
+        result.links[["link_id", "flow", "queue_delay"] if queued else ["link_id", "flow"]],
+        "link_id",
+    )
+    if not queued:
         base["queue_delay"] = 0.0
-    flows = _with_class_info(result, build)
-    flows = flows[flows["element"] == "crossing"]
+    flows = class_flow_info(result, build) if flows is None else flows
+    flows = _rows(
+        flows,
+        flows["element"] == "crossing",
+        ["link_id", "flow", "assignment_unit", "commodity", "units_per_assignment_unit", "unit"],
+    )
     tonnes = flows["flow"].where(flows["assignment_unit"] == "t", 0.0)
     per_link = (
         pd.DataFrame(
@@ -88,25 +146,35 @@ def crossing_table(result: AssignmentResult, build: CorridorBuild) -> pd.DataFra
         .groupby("link_id", as_index=False)
         .sum()
     )
-    table = base.merge(per_link, on="link_id", how="left").fillna(
-        {"tonnes": 0.0, "teu": 0.0, "bcm": 0.0}
-    )
+    # a left join of the per-link sums, 0 where a crossing carries nothing (position -1
+    # picks the 0 appended at the end)
+    position = pd.Index(per_link["link_id"]).get_indexer(base["link_id"])
+    moved = {
+        column: np.append(per_link[column].to_numpy(dtype=float), 0.0)[position]
+        for column in ("tonnes", "teu", "bcm")
+    }
     payload = build.model.parameters.train_payload_t
-    table["trains"] = np.where(table["mode"] == "rail", table["tonnes"] / payload, 0.0)
-    table = table.rename(columns={"hard_capacity": "capacity", "queue_delay": "queue_delay_h"})
-    columns = [
-        "name",
-        "from_country",
-        "to_country",
-        "mode",
-        "tonnes",
-        "teu",
-        "trains",
-        "bcm",
-        "capacity",
-        "queue_delay_h",
-    ]
-    return table[columns].sort_values(["name", "from_country", "mode"], ignore_index=True)
+    table = {
+        **{c: base[c].array for c in ("name", "from_country", "to_country", "mode")},
+        "tonnes": moved["tonnes"],
+        "teu": moved["teu"],
+        "trains": np.where(base["mode"] == "rail", moved["tonnes"] / payload, 0.0),
+        "bcm": moved["bcm"],
+        "capacity": base["hard_capacity"].array,
+        "queue_delay_h": base["queue_delay"].array,
+    }
+    order = _text_order([base[c].tolist() for c in ("name", "from_country", "mode")])
+    if order is None:
+        return pd.DataFrame(table).sort_values(["name", "from_country", "mode"], ignore_index=True)
+    return pd.DataFrame({c: values[order] for c, values in table.items()})
+
+
+def _text_order(keys: list[list[object]]) -> np.ndarray | None:
+    """Stable sort order by text keys, as ``sort_values``; ``None`` when a key is missing."""
+    if not all(isinstance(v, str) for key in keys for v in key):
+        return None
+    rows = list(zip(*keys, strict=True))
+    return np.array(sorted(range(len(rows)), key=rows.__getitem__), dtype=np.intp)
 
 
 def _port_name(name: str) -> str:
@@ -114,8 +182,12 @@ def _port_name(name: str) -> str:
     return re.split(r"\s*[(\[]", str(name))[0].strip()
 
 
-def china_europe_route_shares(result: AssignmentResult, build: CorridorBuild) -> pd.DataFrame:
+def china_europe_route_shares(
+    result: AssignmentResult, build: CorridorBuild, *, flows: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Shares of China–Europe rail containers by Chinese exit (or entry) port.
+
+    ``flows`` is the run's :func:`class_flow_info`, when already computed.
 
     China–Europe containers are container classes between China and Russia, Belarus or the
     EU, in either direction; each is counted once, where it crosses China's border (by rail,
@@ -126,18 +198,24 @@ def china_europe_route_shares(result: AssignmentResult, build: CorridorBuild) ->
     pandas.DataFrame
         ``port``, ``teu`` (per year), ``share`` (sums to 1).
     """
-    flows = _with_class_info(result, build)
-    ce = (flows["commodity"] == "container") & (
-        ((flows["origin_country"] == "CN") & flows["destination_country"].isin(EUROPE_AND_RUSSIA))
-        | ((flows["destination_country"] == "CN") & flows["origin_country"].isin(EUROPE_AND_RUSSIA))
+    flows = class_flow_info(result, build) if flows is None else flows
+    # container flows on crossings first: the remaining tests then look at a few rows
+    flows = _rows(
+        flows,
+        (flows["commodity"] == "container") & (flows["element"] == "crossing"),
+        ["origin_country", "destination_country", "mode", "from_country", "to_country",
+         "element_id", "flow", "units_per_assignment_unit"],
     )
-    border = (
-        (flows["element"] == "crossing")
-        & flows["mode"].isin(["rail", "road"])
-        & ((flows["from_country"] == "CN") | (flows["to_country"] == "CN"))
+    origin, destination = flows["origin_country"], flows["destination_country"]
+    ce = ((origin == "CN") & destination.isin(EUROPE_AND_RUSSIA)) | (
+        (destination == "CN") & origin.isin(EUROPE_AND_RUSSIA)
     )
-    chosen = flows[ce & border].copy()
-    places = build.model.nodes.set_index(build.model.nodes["node_id"].astype(int))["name"]
+    border = flows["mode"].isin(["rail", "road"]) & (
+        (flows["from_country"] == "CN") | (flows["to_country"] == "CN")
+    )
+    chosen = _rows(flows, ce & border, ["element_id", "flow", "units_per_assignment_unit"])
+    nodes = build.model.nodes
+    places = dict(zip(nodes["node_id"].astype(int).tolist(), nodes["name"].tolist(), strict=True))
     chinese_side = _chinese_place(build)
     chosen["port"] = chosen["element_id"].map(chinese_side).map(lambda p: _port_name(places[p]))
     chosen["teu"] = chosen["flow"] * chosen["units_per_assignment_unit"]
@@ -149,15 +227,19 @@ def china_europe_route_shares(result: AssignmentResult, build: CorridorBuild) ->
 
 def _chinese_place(build: CorridorBuild) -> dict[int, int]:
     crossings = build.model.crossings
-    out = {}
-    for row in crossings.to_dict("records"):
-        side = row["node_a"] if row["country_a"] == "CN" else row["node_b"]
-        out[int(row["crossing_id"])] = int(side)
-    return out
+    columns = (crossings[c].tolist() for c in ("crossing_id", "country_a", "node_a", "node_b"))
+    return {
+        int(crossing): int(a if country_a == "CN" else b)
+        for crossing, country_a, a, b in zip(*columns, strict=True)
+    }
 
 
-def transit_by_country(result: AssignmentResult, build: CorridorBuild) -> pd.DataFrame:
+def transit_by_country(
+    result: AssignmentResult, build: CorridorBuild, *, flows: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Freight crossing a country's territory between two other countries.
+
+    ``flows`` is the run's :func:`class_flow_info`, when already computed.
 
     A class (commodity between two countries) is in transit through country C when neither
     end is in C; its flow on crossing links into C is C's transit.
@@ -167,12 +249,16 @@ def transit_by_country(result: AssignmentResult, build: CorridorBuild) -> pd.Dat
     pandas.DataFrame
         ``country``, ``tonnes`` (t/year, freight), ``bcm`` (gas).
     """
-    flows = _with_class_info(result, build)
-    entering = flows[
-        (flows["element"] == "crossing")
-        & (flows["origin_country"] != flows["to_country"])
-        & (flows["destination_country"] != flows["to_country"])
-    ]
+    flows = class_flow_info(result, build) if flows is None else flows
+    columns = ["origin_country", "destination_country", "to_country", "flow", "assignment_unit",
+               "unit"]
+    crossing = _rows(flows, flows["element"] == "crossing", columns)
+    entering = _rows(
+        crossing,
+        (crossing["origin_country"] != crossing["to_country"])
+        & (crossing["destination_country"] != crossing["to_country"]),
+        columns[2:],
+    )
     table = (
         pd.DataFrame(
             {
@@ -187,8 +273,12 @@ def transit_by_country(result: AssignmentResult, build: CorridorBuild) -> pd.Dat
     return table.sort_values("tonnes", ascending=False, ignore_index=True)
 
 
-def unserved_table(result: AssignmentResult, build: CorridorBuild) -> pd.DataFrame:
+def unserved_table(
+    result: AssignmentResult, build: CorridorBuild, *, flows: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Demand that took the "unserved" link: no route, or every route full.
+
+    ``flows`` is the run's :func:`class_flow_info`, when already computed.
 
     Returns
     -------
@@ -197,10 +287,15 @@ def unserved_table(result: AssignmentResult, build: CorridorBuild) -> pd.DataFra
         units/year), ``tonnes``.
     """
     links = build.network.links
-    served = links[links["element"] == "unserved"][["link_id", "from_node_id", "to_node_id"]]
-    flows = _with_class_info(result, build)
-    flows = flows[(flows["element"] == "unserved") & (flows["flow"] > 1e-6)]
-    table = flows.merge(served, on="link_id")
+    served = _rows(links, links["element"] == "unserved", ["link_id", "from_node_id", "to_node_id"])
+    flows = class_flow_info(result, build) if flows is None else flows
+    flows = _rows(
+        flows,
+        (flows["element"] == "unserved") & (flows["flow"] > 1e-6),
+        ["link_id", "demand_class", "flow", "commodity", "assignment_unit",
+         "units_per_assignment_unit"],
+    )
+    table = _join(flows, served, "link_id")
     out = pd.DataFrame(
         {
             "origin": table["from_node_id"] // 10,

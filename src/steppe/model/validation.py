@@ -249,6 +249,10 @@ def conform_table(
     index = pd.RangeIndex(len(frame))
     frame = frame.reset_index(drop=True)
     for spec in table_schema(table):
+        typed = _typed_field(frame, spec, index)
+        if typed is not None:
+            out[spec.name] = typed
+            continue
         if spec.name not in frame.columns:
             if spec.required:
                 problems.add(source, None, spec.name, None, f"a column named '{spec.name}'")
@@ -271,11 +275,87 @@ def conform_table(
                 )
         _check_constraint(values, raw, spec, source, row_numbers, problems)
         out[spec.name] = _final_dtype(values, spec)
-    extra = [c for c in frame.columns if c not in out]
-    result = pd.DataFrame(out, index=index)
-    for name in extra:
-        result[name] = frame[name].reset_index(drop=True)
-    return result
+    # one frame built at once from the columns' arrays (all on ``index`` already): inserting
+    # the extra columns one by one, or aligning Series, costs ~0.3 ms per column
+    columns = {name: values.array for name, values in out.items()}
+    columns.update((name, values.array) for name, values in frame.items() if name not in out)
+    return pd.DataFrame(columns, index=index)
+
+
+def _typed_field(frame: pd.DataFrame, spec: Field, index: pd.RangeIndex) -> pd.Series | None:
+    """A field of a table that already holds values of its type, when none is a problem.
+
+    Tables built by steppe itself (e.g. a corridor network) hold numbers, text and booleans
+    already; checking them with numpy or one pass over a list is much cheaper than the
+    coercion of text input. ``None`` sends the field through the full coercion, which
+    records every problem with its row and value.
+    """
+    if spec.dtype == "string":
+        return _typed_text(frame, spec, index)
+    if spec.dtype == "boolean":
+        column = frame.get(spec.name)
+        if column is None or column.dtype != np.dtype(bool):
+            return None
+        return column.astype("boolean")
+    return _typed_number(frame, spec, index)
+
+
+def _typed_number(frame: pd.DataFrame, spec: Field, index: pd.RangeIndex) -> pd.Series | None:
+    """A numeric field of a table with a numeric column, when no value breaks the schema."""
+    values = _numbers(frame, spec, len(index))
+    if values is None:
+        return None
+    present = ~np.isnan(values)
+    if (spec.required and not present.all()) or np.isinf(values).any():
+        return None
+    if spec.is_integer and not (values[present] == np.round(values[present])).all():
+        return None
+    if spec.constraint == "positive" and not (values[present] > 0).all():
+        return None
+    if spec.constraint == "non_negative" and not (values[present] >= 0).all():
+        return None
+    if spec.constraint == "unique" and pd.Index(values[present]).has_duplicates:
+        return None
+    if spec.dtype == "float64":
+        return pd.Series(values, index=index, dtype="float64")
+    if spec.dtype == "int64":
+        return pd.Series(np.where(present, values, 0.0).astype("int64"), index=index)
+    return _final_dtype(pd.Series(values, index=index, dtype="float64"), spec)
+
+
+def _typed_text(frame: pd.DataFrame, spec: Field, index: pd.RangeIndex) -> pd.Series | None:
+    """A text field of a table with a text column: stripped, blanks to the default or NA."""
+    column = frame.get(spec.name)
+    if column is None or spec.constraint == "unique":
+        return None
+    if not isinstance(column.dtype, pd.StringDtype):
+        return None
+    values = [None if pd.isna(v) else v.strip() for v in column.tolist()]
+    if spec.default is not None:
+        values = [v or spec.default.strip() for v in values]
+    elif spec.required and not all(values):
+        return None
+    return pd.Series(pd.array([v or pd.NA for v in values], dtype="string"), index=index)
+
+
+def _numbers(frame: pd.DataFrame, spec: Field, n: int) -> np.ndarray | None:
+    """A numeric field as float64 with its default filled in; ``None`` if not numbers yet."""
+    if not spec.is_numeric:
+        return None
+    try:
+        default = np.nan if spec.default is None else float(spec.default)
+    except ValueError:
+        return None
+    if spec.name not in frame.columns:
+        return None if spec.required else np.full(n, default)
+    column = frame[spec.name]
+    if column.dtype == "Int64":
+        values = column.to_numpy(dtype="float64", na_value=np.nan)
+    elif isinstance(column.dtype, np.dtype) and column.dtype.kind in "if":
+        values = column.to_numpy(dtype="float64")
+    else:
+        return None
+    return np.where(np.isnan(values), default, values) if spec.default is not None else values
 
 
 def _coerce(

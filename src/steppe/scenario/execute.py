@@ -6,7 +6,7 @@ import functools
 import hashlib
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from steppe import __version__
-from steppe.analysis import link_class_flows
 from steppe.assign import AssignmentConfig, AssignmentResult, assign
 from steppe.assign.linkbased import Progress
 from steppe.data import eurasia_folder
@@ -160,17 +159,18 @@ def class_cost_table(result: AssignmentResult, build: CorridorBuild) -> pd.DataF
         and ``usd_per_unit`` (per assignment unit: tonne, or bcm).
     """
     links = build.network.links
-    res = result.links.set_index("link_id").loc[links["link_id"]]
-    delay = res["queue_delay"].to_numpy() if "queue_delay" in res else 0.0
-    hours = res["time"].to_numpy() + delay
+    res = _aligned(result.links, links["link_id"])
+    delay = res("queue_delay") if "queue_delay" in result.links else 0.0
+    hours = res("time") + delay
     unserved = (links["element"] == "unserved").to_numpy()
+    volumes = _class_volumes(build)
     rows = []
     single = len(build.classes) == 1
     for c in build.classes.itertuples():
-        flow = res["flow" if single else f"flow_{c.demand_class}"].to_numpy()
+        flow = res("flow" if single else f"flow_{c.demand_class}")
         money = float(np.dot(flow, links[c.money_column].to_numpy(float)))
         h = float(np.dot(flow, hours))
-        volume = build.demand.total(str(c.demand_class))
+        volume = volumes(str(c.demand_class))
         rows.append({
             "demand_class": c.demand_class, "commodity": c.commodity,
             "origin_country": c.origin_country, "destination_country": c.destination_country,
@@ -183,15 +183,36 @@ def class_cost_table(result: AssignmentResult, build: CorridorBuild) -> pd.DataF
     return table
 
 
+def _aligned(table: pd.DataFrame, link_ids: pd.Series) -> Callable[[str], np.ndarray]:
+    """Columns of a result's link table in the order of ``link_ids`` (KeyError if one lacks)."""
+    position = pd.Index(table["link_id"]).get_indexer(link_ids)
+    if (position < 0).any():
+        raise KeyError(f"link ids not in the result: {list(link_ids[position < 0])}")
+    return lambda column: table[column].to_numpy()[position]
+
+
+def _class_volumes(build: CorridorBuild) -> Callable[[str], float]:
+    """Total demand of a class (as ``Demand.total``), the table read once."""
+    volume = build.demand.table["volume"].to_numpy()
+    classes = build.demand.table["demand_class"].to_numpy(dtype=object)
+    return lambda demand_class: float(volume[classes == demand_class].sum())
+
+
 def import_costs(costs: pd.DataFrame) -> dict[str, float]:
     """Generalized cost per tonne of each country's freight imports (USD/t, tonne classes)."""
-    freight = costs[(costs["origin_country"] != costs["destination_country"])
-                    & costs["commodity"].ne("natural_gas")]
+    freight = ((costs["origin_country"] != costs["destination_country"])
+               & costs["commodity"].ne("natural_gas")).to_numpy(dtype=bool)
+    country = costs["destination_country"].to_numpy(dtype=object)[freight]
+    volume = costs["volume"].to_numpy(dtype=float)[freight]
+    usd = costs["generalized_usd"].to_numpy(dtype=float)[freight]
     out = {}
-    for country, group in freight.groupby("destination_country"):
-        volume = group["volume"].sum()
-        if volume > 0:
-            out[str(country)] = float(group["generalized_usd"].sum() / volume)
+    # by country in sorted order, NaN-skipping sums of each country's rows in table order:
+    # what groupby(...).sum() gives, without its per-group frames
+    for name in sorted({c for c in country.tolist() if isinstance(c, str)}):
+        mine = country == name
+        total = np.nansum(volume[mine])
+        if total > 0:
+            out[name] = float(np.nansum(usd[mine]) / total)
     return out
 
 
@@ -199,8 +220,9 @@ def transit_fee_revenue(run: ScenarioRun) -> list[dict[str, Any]]:
     """Fees of the scenario's ``transit_fee`` edits times the volumes in transit."""
     if run.scenario is None:
         return []
-    flows = link_class_flows(run.result, run.build).set_index(["link_id", "demand_class"])["flow"]
     links = run.build.network.links
+    by_link = run.result.links.set_index("link_id")
+    single = len(run.build.classes) == 1
     out = []
     for edit, fields in run.scenario.resolved_edits():
         if edit.op != "transit_fee":
@@ -209,8 +231,10 @@ def transit_fee_revenue(run: ScenarioRun) -> list[dict[str, Any]]:
         for column, mask, fee in transit_fee_terms(links, run.build, fields | {
                 "modes": fields.get("modes")}):
             cls = column.removeprefix("money_")
-            ids = links.loc[mask, "link_id"]
-            moved = float(sum(flows.get((i, cls), 0.0) for i in ids))
+            flow = by_link["flow" if single else f"flow_{cls}"].reindex(links.loc[mask, "link_id"])
+            # positive flows only (a missing link or a zero flow moves nothing), summed in
+            # link order like the per-link sum this replaces
+            moved = float(sum(v if v > 0 else 0.0 for v in flow.tolist()))
             volume += moved
             revenue += moved * fee
         out.append({"country": fields["country"], "commodity": fields["commodity"],
@@ -266,8 +290,8 @@ def scenario_summary(run: ScenarioRun) -> dict[str, Any]:
         "parameters": dict(run.scenario.parameters),
         "costs": {
             "total_generalized_usd": float(costs["generalized_usd"].sum()),
-            "by_class": {r.demand_class: _finite(float(r.usd_per_unit))
-                         for r in costs.itertuples()},
+            "by_class": {c: _finite(float(v)) for c, v in zip(
+                costs["demand_class"].tolist(), costs["usd_per_unit"].tolist(), strict=True)},
             "import_usd_per_t": import_costs(costs),
         },
         "transit_fees": transit_fee_revenue(run),

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from steppe.model.corridor import MODES, CorridorParameters
@@ -27,22 +28,24 @@ def _crossings(w: _Work, f: Mapping[str, Any]) -> pd.Series | None:
     """Crossings chosen by ``ids``, ``country`` (all of its borders) or ``between``."""
     table = w.table("crossing")
     if "country" in f or "between" in f:
-        mask = pd.Series(True, index=table.index)
+        # plain arrays: comparing text columns as Series costs ~0.1 ms a comparison
+        side_a = table["country_a"].to_numpy(dtype=object)
+        side_b = table["country_b"].to_numpy(dtype=object)
+        keep = np.ones(len(table), dtype=bool)
         if "country" in f:
             c = f["country"]
             if not COUNTRY.match(str(c)):
                 w.fail("country", c, "a two-letter ISO country code")
                 return None
-            mask &= (table["country_a"] == c) | (table["country_b"] == c)
+            keep &= (side_a == c) | (side_b == c)
         if "between" in f:
             pair = f["between"]
             if not (isinstance(pair, list) and len(pair) == 2):
                 w.fail("between", pair, 'two country codes, e.g. ["MN", "CN"]')
                 return None
             a, b = pair
-            mask &= ((table["country_a"] == a) & (table["country_b"] == b)) | (
-                (table["country_a"] == b) & (table["country_b"] == a)
-            )
+            keep &= ((side_a == a) & (side_b == b)) | ((side_a == b) & (side_b == a))
+        mask = pd.Series(keep, index=table.index)
         if "ids" in f:
             picked = _select(w, "crossing", {"ids": f["ids"]})
             if picked is None:
@@ -85,10 +88,11 @@ def _set_border(w: _Work, f: Mapping[str, Any]) -> None:
         table.loc[mask, "fee_unit"] = "USD/t"
     scales = {"dwell_hours_ab": f.get("dwell_scale"), "dwell_hours_ba": f.get("dwell_scale"),
               "fee_usd_per_tonne": f.get("fee_scale"), "capacity": f.get("capacity_scale")}
+    rows = mask.to_numpy(dtype=bool)  # a plain mask: cheaper than the Series, same rows
     for column, factor in scales.items():
         if factor is not None:
-            old = pd.to_numeric(table.loc[mask, column], errors="coerce")
-            table.loc[mask, column] = [cell(float(v) * float(factor)) if pd.notna(v) else None
+            old = pd.to_numeric(table[column].to_numpy(dtype=object)[rows], errors="coerce")
+            table.loc[rows, column] = [cell(float(v) * float(factor)) if pd.notna(v) else None
                                        for v in old]
 
 

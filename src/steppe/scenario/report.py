@@ -6,12 +6,16 @@ import math
 from collections.abc import MutableMapping
 from typing import Any
 
+import pandas as pd
+
 from steppe.analysis import (
     china_europe_route_shares,
+    class_flow_info,
     crossing_table,
     transit_by_country,
     unserved_table,
 )
+from steppe.model.corridor.tables import records
 from steppe.scenario.runner import CorridorRun
 
 
@@ -21,8 +25,13 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def run_summary(run: CorridorRun, scenario: str) -> dict[str, Any]:
+def run_summary(
+    run: CorridorRun, scenario: str, *, flows: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """Gap, timing, unserved demand, crossings, route shares and transit of a run.
+
+    ``flows`` is the run's :func:`~steppe.analysis.class_flow_info`, when already computed
+    (the metrics share it).
 
     Returns
     -------
@@ -32,30 +41,29 @@ def run_summary(run: CorridorRun, scenario: str) -> dict[str, Any]:
         ``transit`` (t/year by country) and ``transit_bcm``.
     """
     result = run.result
-    crossings = crossing_table(result, run.build)
+    flows = class_flow_info(result, run.build) if flows is None else flows
+    crossings = crossing_table(result, run.build, flows=flows)
     crossings = crossings[(crossings["tonnes"] > 0) | (crossings["bcm"] > 0)]
-    shares = china_europe_route_shares(result, run.build)
-    transit = transit_by_country(result, run.build)
+    shares = china_europe_route_shares(result, run.build, flows=flows)
+    transit = transit_by_country(result, run.build, flows=flows)
     return {
         "scenario": scenario,
         "relative_gap": result.relative_gap,
         "iterations": result.iterations,
         "seconds": result.seconds,
         "converged": result.converged,
-        "unserved": unserved_table(result, run.build).to_dict("records"),
-        "crossings": [
-            {k: _clean(v) for k, v in row.items()} for row in crossings.to_dict("records")
-        ],
+        "unserved": records(unserved_table(result, run.build, flows=flows)),
+        "crossings": _records(crossings),
         "route_shares": {
             "china_europe_containers": dict(zip(shares["port"], shares["share"], strict=True))
         },
-        "transit": {r.country: r.tonnes for r in transit.itertuples() if r.tonnes > 0},
-        "transit_bcm": {r.country: r.bcm for r in transit.itertuples() if r.bcm > 0},
+        "transit": {r["country"]: r["tonnes"] for r in records(transit) if r["tonnes"] > 0},
+        "transit_bcm": {r["country"]: r["bcm"] for r in records(transit) if r["bcm"] > 0},
     }
 
 
 def _records(table: Any) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")]
+    return [{k: _clean(v) for k, v in row.items()} for row in records(table)]
 
 
 def _shares(table: Any, measure: str) -> dict[str, float]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 MODES: tuple[str, ...] = ("rail", "road", "gas_pipeline", "oil_pipeline", "sea", "transfer")
@@ -142,3 +144,23 @@ def parse_class_name(name: str) -> tuple[str, str, str]:
     commodity, _, pair = name.partition("|")
     origin, _, destination = pair.partition(">")
     return commodity, origin, destination
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table's rows as dicts of Python values, like ``table.to_dict("records")``.
+
+    ``to_dict`` boxes every cell one by one (slow on Arrow-backed text columns); this takes
+    each column as a list once, which matters in the per-draw build of a sweep.
+    """
+    names = list(table.columns)
+    if not names:
+        return [{} for _ in range(len(table))]
+    columns = [_python_values(table[name]) for name in names]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _python_values(column: pd.Series) -> list[Any]:
+    values: list[Any] = column.tolist()
+    if column.dtype == object:
+        return [v.item() if isinstance(v, np.generic) else v for v in values]
+    return values

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from steppe.errors import InputError
-from steppe.model.corridor.tables import CorridorParameters
+from steppe.model.corridor.tables import CorridorParameters, records
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def _number(value: object) -> float | None:
 def read_commodities(table: pd.DataFrame) -> dict[str, Commodity]:
     """Commodities by name from the commodity table."""
     out = {}
-    for row in table.to_dict("records"):
+    for row in records(table):
         name = str(row["commodity"])
         modes = frozenset(m.strip() for m in str(row["allowed_modes"]).split(";") if m.strip())
         out[name] = Commodity(
@@ -81,7 +81,7 @@ class TariffBook:
 
     def __init__(self, tariffs: pd.DataFrame, commodities: dict[str, Commodity]) -> None:
         self._rates: dict[tuple[str, str, str, str], tuple[float, str]] = {}
-        for row in tariffs.to_dict("records"):
+        for row in records(tariffs):
             key = (
                 str(row["mode"]),
                 str(row["country"]),
