@@ -34,6 +34,8 @@ test: env
 
 bench: $(VENV)/.bench-installed
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.scenarios --draws 1000 --dask
+	$(PY) -m benchmarks.draw_overhead
 
 lint: env
 	$(VENV)/bin/ruff check src tests benchmarks
