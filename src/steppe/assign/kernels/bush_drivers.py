@@ -3,7 +3,8 @@
 * :func:`initial_bushes` — serial: shortest-path tree per origin at current costs, loaded
   all-or-nothing, with exact cost updates after each origin (incremental loading);
 * :func:`sweep_bushes` — serial Newton shifts: bushes interact through link costs, and
-  every shift sees the exact costs left by the previous one (classic Algorithm B);
+  every shift sees the exact costs left by the previous one (classic Algorithm B); passes
+  until the bushes' excess is small, checked on fresh estimates;
 * :func:`measure_gap` — parallel over origins: shortest paths on the whole graph, each
   bush's excess cost as a sum of non-negative terms ``flow × reduced cost``, then the bush
   update (same costs, so the same labels serve both);
@@ -154,8 +155,8 @@ def update_bushes(
                                m_max)
 
 
-@nb.njit(cache=True)
-def sweep_bushes(
+@nb.njit(cache=True, nogil=True)
+def _sweep_pass(
     graphs: ClassGraphs,
     edges: EdgeCosts,
     links: LinkCosts,
@@ -164,14 +165,15 @@ def sweep_bushes(
     min_flow: FloatArray,
     min_excess: FloatArray,
     excess: FloatArray,
-    n_max: int,
-) -> None:
+    s: Scratch,
+) -> int:
     """One Algorithm B pass (labels + Newton shifts) over every ``active`` bush, in order.
 
     A bush whose excess is at most ``min_excess[b]`` is left as it is; ``excess[b]``
     receives the excess found (see :func:`steppe.assign.kernels.bush_shift.shift_bush`).
+    Returns the last bush that shifted flow (-1 if none).
     """
-    s = scratch(n_max, n_max)  # node arrays only; a variable size avoids a recompile
+    last = -1
     for b in range(bushes.klass.shape[0]):
         if not active[b]:
             continue
@@ -184,6 +186,72 @@ def sweep_bushes(
             bushes.span[b], order, in_ptr, in_edge, in_flow, edge_tail, e0, edges, links,
             min_flow[b], min_excess[b], s.low, s.high, s.low_pred, s.high_pred, s.position,
         )
+        if excess[b] > min_excess[b]:
+            last = b
+    return last
+
+
+@nb.njit(cache=True, nogil=True)
+def _still_fresh(active: BoolArray, last: int, fresh: BoolArray) -> None:
+    """Which excess estimates still hold after a pass over ``active`` (in place).
+
+    A swept bush's estimate is taken before its own shifts: it holds if no bush shifted
+    at or after it in the pass (``last``). Without any shift, every estimate that held
+    still holds; after one, none taken before it does.
+    """
+    for b in range(active.shape[0]):
+        if last < 0:
+            fresh[b] = fresh[b] or active[b]
+        else:
+            fresh[b] = active[b] and b > last
+
+
+@nb.njit(cache=True)
+def sweep_bushes(
+    graphs: ClassGraphs,
+    edges: EdgeCosts,
+    links: LinkCosts,
+    bushes: Bushes,
+    active: BoolArray,
+    min_flow: FloatArray,
+    min_excess: FloatArray,
+    excess: FloatArray,
+    total_excess: float,
+    max_passes: int,
+    max_work: int,
+    n_max: int,
+) -> int:
+    """Passes over the bushes until their excess totals at most ``total_excess``.
+
+    ``active`` marks the bushes to sweep first and ``excess`` holds an estimate for the
+    others (written by every pass, see :func:`_sweep_pass`); after each pass only bushes
+    above ``min_excess`` stay active. An estimate is trusted only while no shift came
+    after it: bushes share links, so a shift in one can raise another's excess (two
+    origins competing for one bottleneck hand the excess back and forth). So when the
+    estimates are small, the bushes whose estimates are stale are swept once more (a
+    *check*, which also shifts those found above ``min_excess``); the sweeps stop when
+    a check, too, finds the total small, or after ``max_passes`` passes or ``max_work``
+    bush passes. Returns the bush passes done.
+    """
+    s = scratch(n_max, n_max)  # node arrays only; a variable size avoids a recompile
+    fresh = ~active  # measured at the current flows
+    work = 0
+    check = False
+    for _ in range(max_passes):
+        if work >= max_work:
+            break
+        settled = not active.any() or excess.sum() <= total_excess
+        if settled and (check or fresh.all()):
+            break
+        check = settled
+        if check:
+            active[:] = ~fresh
+        last = _sweep_pass(graphs, edges, links, bushes, active, min_flow, min_excess,
+                           excess, s)
+        work += active.sum()
+        _still_fresh(active, last, fresh)
+        active &= excess > min_excess
+    return work
 
 
 @nb.njit(cache=True, nogil=True)
