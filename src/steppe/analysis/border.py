@@ -45,7 +45,8 @@ def _weighted(values: np.ndarray, flow: np.ndarray, allowed: np.ndarray) -> np.n
     weighted = (values * flow).sum(axis=1) / np.where(total > 0, total, 1.0)
     count = allowed.sum(axis=1)
     plain = np.where(allowed, values, 0.0).sum(axis=1) / np.where(count > 0, count, 1.0)
-    return np.where(total > 0, weighted, plain)
+    mean: np.ndarray = np.where(total > 0, weighted, plain)
+    return mean
 
 
 def _yards(build: CorridorBuild, crossings: pd.DataFrame) -> pd.DataFrame:

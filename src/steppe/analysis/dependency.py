@@ -8,6 +8,7 @@ USD.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -299,7 +300,9 @@ def closure_exposure(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _exposure_row(country: str, other: str, base: pd.DataFrame, after: pd.DataFrame) -> dict:
+def _exposure_row(
+    country: str, other: str, base: pd.DataFrame, after: pd.DataFrame
+) -> dict[str, Any]:
     after = after.set_index("demand_class").reindex(base.index)
     tonne = base["assignment_unit"] == "t"
     lost = after["unserved"].fillna(base["served"] + base["unserved"]) - base["unserved"]

@@ -81,8 +81,8 @@ def _dijkstra(
     out: dict[int, list[int]] = defaultdict(list)
     tails = links["from_node_id"].to_numpy()
     heads = links["to_node_id"].to_numpy()
-    for row in np.flatnonzero(usable):
-        out[int(tails[row])].append(int(row))
+    for usable_row in np.flatnonzero(usable).tolist():
+        out[int(tails[usable_row])].append(usable_row)
     best = {source: 0.0}
     pred: dict[int, int] = {}
     heap = [(0.0, source)]

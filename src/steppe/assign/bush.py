@@ -161,7 +161,12 @@ def solve_bush_based(
         if config.time_limit_s is not None and time.perf_counter() - start > config.time_limit_s:
             break
     return SolverOutcome(flows, rows, demand.by_class(problem, reachable), converged,
-                         state=BushState.of(problem, bushes, gap.shortest))
+                         state=BushState.of(problem, bushes, _shortest(gap, len(demand.klass))))
+
+
+def _shortest(gap: _Gap | None, n_bushes: int) -> FloatArray:
+    """Per bush, its last measured shortest-path cost (none measured: ``max_iter`` 0)."""
+    return gap.shortest if gap is not None else np.zeros(n_bushes)
 
 
 def _threads(config: AssignmentConfig, layout: BushLayout, demand: BushDemand) -> int:
@@ -175,8 +180,10 @@ def _threads(config: AssignmentConfig, layout: BushLayout, demand: BushDemand) -
 
 def _start(problem: AssignmentProblem, layout: BushLayout, demand: BushDemand,
            warm_state: object | None, threads: int) -> tuple[Bushes, BoolArray, IntArray]:
-    """Bushes to start from, with their destinations; which OD entries they reach; per
-    bush, its row in the warm state (-1 for a fresh tree).
+    """Bushes to start from, with their destinations and what they reach.
+
+    Also returns which OD entries the bushes reach and, per bush, its row in the warm
+    state (-1 for a fresh tree).
 
     Restored ones (reloaded if the demand changed), and shortest-path trees for the rest,
     loaded origin by origin. Link flows are left for the first iteration to sync, except

@@ -59,7 +59,7 @@ def solve_entry(name: str, *, gap: float | None = None, store: Path = DEFAULT_ST
     from steppe.viz.report import ReportEntry
 
     scenario = resolve_scenario(name, store)
-    options = {"target_gap": gap} if gap is not None else {}
+    options: dict[str, Any] = {"target_gap": gap} if gap is not None else {}
     run = run_scenario(scenario, **options)
     fees = transit_fees_outside_route_choice(scenario, run.build)
     return ReportEntry(

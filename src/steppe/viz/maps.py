@@ -87,7 +87,8 @@ def _basemap(fig: go.Figure) -> None:
 def _width_classes(flow: pd.Series) -> np.ndarray:
     top = float(flow.abs().max()) or 1.0
     edges = np.array([0.02, 0.1, 0.3, 0.6]) * top
-    return np.searchsorted(edges, flow.abs().to_numpy())
+    classes: np.ndarray = np.searchsorted(edges, flow.abs().to_numpy())
+    return classes
 
 
 def _lines(fig: go.Figure, table: pd.DataFrame, colours: dict[str, str], unit: float) -> None:
