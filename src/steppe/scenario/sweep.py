@@ -231,6 +231,8 @@ class DrawTask:
     warm_start: bool
 
 
+CHUNK_MAX = 8
+"""Most draws sent to a worker in one call."""
 WRITE_BATCH = 16
 """Finished draws written to the store in one transaction (at most)."""
 WRITE_EVERY_S = 1.0
@@ -296,6 +298,22 @@ class SweepOutcome:
     failed: int = 0
 
 
+def run_draws(tasks: list[DrawTask]) -> list[RunPayload]:
+    """Run a chunk of draws in one worker call (see :func:`run_draw`)."""
+    return [run_draw(t) for t in tasks]
+
+
+def chunks(tasks: list[DrawTask], workers: int) -> list[list[DrawTask]]:
+    """Draws grouped for the workers: up to ``CHUNK_MAX`` per call, ≥ 4 calls per worker.
+
+    Fewer, larger calls cut the scheduling and messaging per draw (a Dask scheduler shares
+    the cores with the workers); small sweeps keep one draw per call so that every worker
+    stays busy.
+    """
+    size = max(1, min(CHUNK_MAX, len(tasks) // (4 * max(workers, 1))))
+    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
+
+
 def _local(tasks: list[DrawTask], workers: int) -> Iterator[RunPayload]:
     if workers <= 1:
         yield from (run_draw(t) for t in tasks)
@@ -303,9 +321,9 @@ def _local(tasks: list[DrawTask], workers: int) -> Iterator[RunPayload]:
     # numba's OpenMP threads make fork() unsafe: workers come from a clean fork server
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = [pool.submit(run_draw, t) for t in tasks]
+        futures = [pool.submit(run_draws, chunk) for chunk in chunks(tasks, workers)]
         for future in as_completed(futures):
-            yield future.result()
+            yield from future.result()
 
 
 def _dask(tasks: list[DrawTask], address: str, workers: int) -> Iterator[RunPayload]:
@@ -323,9 +341,10 @@ def _dask(tasks: list[DrawTask], address: str, workers: int) -> Iterator[RunPayl
     else:
         client = Client(address)  # type: ignore[no-untyped-call]
     try:
-        futures = client.map(run_draw, tasks, pure=False)
+        n_workers = len(client.scheduler_info().get("workers", {})) or workers
+        futures = client.map(run_draws, chunks(tasks, n_workers), pure=False)
         for future in dask_completed(futures):  # type: ignore[no-untyped-call]
-            yield future.result()
+            yield from future.result()
     finally:
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
