@@ -163,18 +163,7 @@ def crossing_table(
         "capacity": base["hard_capacity"].array,
         "queue_delay_h": base["queue_delay"].array,
     }
-    order = _text_order([base[c].tolist() for c in ("name", "from_country", "mode")])
-    if order is None:
-        return pd.DataFrame(table).sort_values(["name", "from_country", "mode"], ignore_index=True)
-    return pd.DataFrame({c: values[order] for c, values in table.items()})
-
-
-def _text_order(keys: list[list[object]]) -> np.ndarray | None:
-    """Stable sort order by text keys, as ``sort_values``; ``None`` when a key is missing."""
-    if not all(isinstance(v, str) for key in keys for v in key):
-        return None
-    rows = list(zip(*keys, strict=True))
-    return np.array(sorted(range(len(rows)), key=rows.__getitem__), dtype=np.intp)
+    return pd.DataFrame(table).sort_values(["name", "from_country", "mode"], ignore_index=True)
 
 
 def _port_name(name: str) -> str:

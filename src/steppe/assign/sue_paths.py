@@ -272,21 +272,23 @@ def warm_paths(problem: AssignmentProblem, state: SueState) -> PathSets:
     are scaled to its current volume (an entry with none left starts empty).
     """
     layout = od_layout(problem)
-    if layout == state.layout and state.n_links == problem.n_links:
-        return _rescaled(problem, state.path_sets)
-    n_od = sum(len(c.od_volume) for c in problem.classes)
-    paths = PathSets(n_od)
+    same = layout == state.layout and state.n_links == problem.n_links
+    return _rescaled(problem, state.path_sets if same else _relaid(layout, state, problem.n_links))
+
+
+def _relaid(layout: OdLayout, state: SueState, n_links: int) -> PathSets:
+    """The state's paths on the OD entries of ``layout``, matched by class and zone pair.
+
+    Paths through link rows beyond ``n_links`` are dropped.
+    """
+    paths = PathSets(sum(len(ods) for _, ods in layout))
     od = 0
-    for c in problem.classes:
-        usable = c.graph.link_edge >= 0
-        previous = state.paths.get(c.name, {})
-        for o, d, volume in zip(c.od_origin, c.od_destination, c.od_volume, strict=True):
-            links, flows = previous.get((int(o), int(d)), ([], []))
-            kept = [(p, f) for p, f in zip(links, flows, strict=True)
-                    if len(p) and np.all(p < problem.n_links) and np.all(usable[p])]
-            total = sum(f for _, f in kept)
-            for p, f in kept:
-                paths.add(od, p, float(volume) * f / total if total > 0 else 0.0)
+    for name, ods in layout:
+        previous = state.paths.get(name, {})
+        for key in ods:
+            for p, f in zip(*previous.get(key, ([], [])), strict=True):
+                if len(p) and int(p.max()) < n_links:
+                    paths.add(od, p, f)
             od += 1
     return paths
 

@@ -200,20 +200,15 @@ def _class_volumes(build: CorridorBuild) -> Callable[[str], float]:
 
 def import_costs(costs: pd.DataFrame) -> dict[str, float]:
     """Generalized cost per tonne of each country's freight imports (USD/t, tonne classes)."""
-    freight = ((costs["origin_country"] != costs["destination_country"])
-               & costs["commodity"].ne("natural_gas")).to_numpy(dtype=bool)
-    country = costs["destination_country"].to_numpy(dtype=object)[freight]
-    volume = costs["volume"].to_numpy(dtype=float)[freight]
-    usd = costs["generalized_usd"].to_numpy(dtype=float)[freight]
-    out = {}
-    # by country in sorted order, NaN-skipping sums of each country's rows in table order:
-    # what groupby(...).sum() gives, without its per-group frames
-    for name in sorted({c for c in country.tolist() if isinstance(c, str)}):
-        mine = country == name
-        total = np.nansum(volume[mine])
-        if total > 0:
-            out[name] = float(np.nansum(usd[mine]) / total)
-    return out
+    freight = costs[(costs["origin_country"] != costs["destination_country"])
+                    & costs["commodity"].ne("natural_gas")]
+    sums = freight.groupby("destination_country")[["volume", "generalized_usd"]].sum()
+    return {
+        str(country): float(usd / volume)
+        for country, volume, usd in zip(sums.index, sums["volume"], sums["generalized_usd"],
+                                        strict=True)
+        if volume > 0
+    }
 
 
 def transit_fee_revenue(run: ScenarioRun) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ def run_summary(
     crossings = crossing_table(result, run.build, flows=flows)
     crossings = crossings[(crossings["tonnes"] > 0) | (crossings["bcm"] > 0)]
     shares = china_europe_route_shares(result, run.build, flows=flows)
-    transit = transit_by_country(result, run.build, flows=flows)
+    transit = records(transit_by_country(result, run.build, flows=flows))
     return {
         "scenario": scenario,
         "relative_gap": result.relative_gap,
@@ -57,8 +57,8 @@ def run_summary(
         "route_shares": {
             "china_europe_containers": dict(zip(shares["port"], shares["share"], strict=True))
         },
-        "transit": {r["country"]: r["tonnes"] for r in records(transit) if r["tonnes"] > 0},
-        "transit_bcm": {r["country"]: r["bcm"] for r in records(transit) if r["bcm"] > 0},
+        "transit": {r["country"]: r["tonnes"] for r in transit if r["tonnes"] > 0},
+        "transit_bcm": {r["country"]: r["bcm"] for r in transit if r["bcm"] > 0},
     }
 
 
